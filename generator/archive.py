@@ -1,0 +1,120 @@
+"""The archive in ``content/``: the only stateful store.
+
+``content/digests/YYYY-MM-DD.yaml`` holds one digest day each (see ``ingest/yaml_records.py``);
+``content/taxonomy.yaml`` holds the topic tags. The archive only ever grows: ingesting adds
+days and papers, and a paper already on a day keeps what the file says about it, so a
+correction made by hand survives a re-ingest. Every write goes to a temporary file first and
+is renamed into place only after every file of the change has been written.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from generator.errors import DigestError, ErrorList, ParseError
+from generator.ingest.clean import decode
+from generator.ingest.yaml_records import dump_digest, parse_yaml
+from generator.records import Digest, Paper, assign_keys, merge_digests, merge_paper
+
+DIGESTS = "digests"
+
+
+@dataclass(frozen=True)
+class Archive:
+    #: Every digest day, oldest first.
+    digests: tuple[Digest, ...]
+    #: Every paper once, newest first (see ``records.sort_newest_first``).
+    papers: tuple[Paper, ...]
+
+    @property
+    def last_updated(self) -> datetime.date | None:
+        return self.digests[-1].date if self.digests else None
+
+
+def digest_path(content: Path, date: datetime.date) -> Path:
+    return content / DIGESTS / f"{date.isoformat()}.yaml"
+
+
+def load(content: Path) -> Archive:
+    """Read every digest file; report every bad file at once."""
+    folder = Path(content) / DIGESTS
+    if not Path(content).is_dir():
+        raise DigestError("no such content folder", path=content,
+                          fix="pass --content DIR, or run from the project folder")
+    digests, errors = [], []
+    for path in sorted(folder.glob("*.yaml")) if folder.is_dir() else ():
+        try:
+            text, _ = decode(path.read_bytes(), str(path))
+            digest = parse_yaml(text, str(path))
+            if digest.date is None:
+                raise ParseError("no date", path=path, line=1, fix="add 'date: YYYY-MM-DD'")
+            if path.stem != digest.date.isoformat():
+                raise ParseError(f"the file is named for {path.stem} but holds "
+                                 f"date {digest.date}", path=path, line=1,
+                                 fix=f"rename it to {digest.date}.yaml or correct the date")
+            digests.append(digest)
+        except ErrorList as exc:
+            errors.extend(exc.errors)
+        except DigestError as exc:
+            errors.append(exc)
+    if errors:
+        raise errors[0] if len(errors) == 1 else ErrorList(errors)
+    digests.sort(key=lambda d: d.date)
+    return Archive(digests=tuple(digests), papers=tuple(merge_digests(digests)))
+
+
+def plan_additions(archive: Archive, incoming: list[Digest]) -> list[Digest]:
+    """The digest days to write so that the archive also holds ``incoming``.
+
+    Pure. Incoming papers take the keys the archive already uses for them. On a day the
+    archive already has, its papers keep their ranks and what the file says about them (only
+    empty fields are filled in), and new papers are added after them. Days that would not
+    change are left out, so ingesting the same digest twice writes nothing."""
+    by_date = {d.date: d for d in archive.digests}
+    known = list(archive.papers)
+    changed: dict[datetime.date, Digest] = {}
+    for digest in sorted(incoming, key=lambda d: d.date):
+        digest = assign_keys(digest, known)
+        current = changed.get(digest.date) or by_date.get(digest.date)
+        merged = _merge_day(current, digest) if current else digest
+        if current is None or merged != current:
+            changed[digest.date] = merged
+        known.extend(digest.papers)
+    return [changed[d] for d in sorted(changed)]
+
+
+def _merge_day(current: Digest, incoming: Digest) -> Digest:
+    papers = {p.key: p for p in current.papers}
+    for paper in incoming.papers:
+        # What the file already says wins; the incoming copy only fills empty fields.
+        papers[paper.key] = merge_paper(paper, papers[paper.key]) if paper.key in papers \
+            else paper
+    # Dict order: the day's papers first, in their ranks, then the new ones.
+    return dataclasses.replace(current, papers=tuple(papers.values())).with_date(current.date)
+
+
+def write_digests(content: Path, digests: list[Digest]) -> list[Path]:
+    """Write the given days atomically: every file is written to a temporary file beside its
+    target first, and only when all are written are they renamed into place."""
+    folder = Path(content) / DIGESTS
+    folder.mkdir(parents=True, exist_ok=True)
+    staged: list[tuple[Path, Path]] = []
+    try:
+        for digest in digests:
+            target = digest_path(Path(content), digest.date)
+            handle, temp = tempfile.mkstemp(dir=folder, prefix=f".{target.name}.", suffix=".tmp")
+            with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as out:
+                out.write(dump_digest(digest))
+            staged.append((Path(temp), target))
+        for temp, target in staged:
+            os.replace(temp, target)
+    finally:
+        for temp, _ in staged:
+            if temp.exists():
+                temp.unlink()
+    return [target for _, target in staged]

@@ -1,0 +1,65 @@
+"""Readers: one per input format, each text -> Digest (pure).
+
+:func:`read_digest` picks the reader and settles the digest date.
+"""
+
+from __future__ import annotations
+
+import datetime
+from pathlib import Path
+
+from generator.errors import ParseError
+from generator.ingest.api import parse_api
+from generator.ingest.clean import decode
+from generator.ingest.page import parse_page
+from generator.ingest.yaml_records import parse_yaml
+from generator.records import Digest
+
+FORMATS = ("text", "api", "yaml")
+
+
+def detect_format(path: str, text: str) -> str:
+    """By the file's ending, else by its first character: JSON is the API, a YAML mapping with
+    ``date:`` or ``papers:`` is our own record format, anything else is page text."""
+    suffix = Path(path).suffix.lower()
+    if suffix == ".json":
+        return "api"
+    if suffix in (".yaml", ".yml"):
+        return "yaml"
+    head = text.lstrip()[:200]
+    if head.startswith(("[", "{")):
+        return "api"
+    if head.startswith(("date:", "papers:", "source:", "---", "#")):
+        return "yaml"
+    return "text"
+
+
+def read_digest(data: bytes, path: str, *, fmt: str | None = None,
+                date: datetime.date | None = None,
+                today: datetime.date | None = None) -> tuple[Digest, list[str]]:
+    """Bytes of one input file -> a dated Digest and any warnings.
+
+    ``date`` is ``--date``: the digest day for the API (the day asked for) and for a page that
+    shows no date, and the reference for a page date without a year ("Dec 31" read on 2
+    January is last year's). A digest with no date at all is an error."""
+    text, warning = decode(data, path)
+    warnings = [warning] if warning else []
+    fmt = fmt or detect_format(path, text)
+    if fmt == "api":
+        digest = parse_api(text, path, date)
+    elif fmt == "yaml":
+        digest = parse_yaml(text, path)
+        digest = digest if digest.date or date is None else digest.with_date(date)
+    elif fmt == "text":
+        digest = parse_page(text, path, reference=date or today or datetime.date.today())
+        if digest.date is None and date is not None:
+            digest = digest.with_date(date)
+    else:
+        raise ParseError(f"unknown format '{fmt}'", path=path, fix="use text, api or yaml")
+    if digest.date is None:
+        if digest.papers:
+            raise ParseError("no date in digest", path=path, line=1,
+                             fix="pass --date YYYY-MM-DD")
+    elif any(not p.appearances for p in digest.papers):
+        digest = digest.with_date(digest.date)
+    return digest, warnings

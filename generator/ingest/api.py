@@ -1,0 +1,96 @@
+"""The Hugging Face daily-papers API answer (JSON) -> Digest.
+
+Pure: only processes data. The digest date is the date asked for, else the day the papers were
+on the daily list (``paper.submittedOnDailyAt``); never ``publishedAt``, the arXiv date.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+from collections import Counter
+
+from generator.errors import ParseError
+from generator.ingest.clean import clean_text, find_links
+from generator.records import Digest, Paper, normalise_arxiv_id, paper_key
+from generator.urls import safe_url
+
+
+def item_lines(text: str) -> list[int]:
+    """The line on which each item of a top-level JSON array starts (for messages)."""
+    decoder = json.JSONDecoder()
+    lines, index = [], text.index("[") + 1
+    while True:
+        while index < len(text) and text[index] in " \t\r\n,":
+            index += 1
+        if index >= len(text) or text[index] == "]":
+            return lines
+        lines.append(text.count("\n", 0, index) + 1)
+        _, index = decoder.raw_decode(text, index)
+
+
+def parse_api(text: str, path: str, date: datetime.date | None = None) -> Digest:
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ParseError(f"not valid JSON: {exc.msg} (column {exc.colno})", path=path,
+                         line=exc.lineno, fix="pass the API's answer unchanged") from exc
+    if isinstance(data, dict) and isinstance(data.get("papers"), list):
+        data = data["papers"]
+    if not isinstance(data, list):
+        raise ParseError("expected a JSON list of papers", path=path, line=1,
+                         fix="pass the answer of /api/daily_papers unchanged")
+    lines = item_lines(text) if data else []
+    papers, days = [], Counter()
+    for number, (item, line) in enumerate(zip(data, lines), start=1):
+        if not isinstance(item, dict):
+            raise ParseError(f"item {number} is not an object", path=path, line=line,
+                             fix="pass the API's answer unchanged")
+        paper = item.get("paper") if isinstance(item.get("paper"), dict) else {}
+        title = _text(paper.get("title")) or _text(item.get("title"))
+        if not title:
+            raise ParseError(f"item {number} has no title", path=path, line=line,
+                             fix="add a \"title\" to the item, or remove the item")
+        abstract = _text(paper.get("summary")) or _text(item.get("summary"))
+        arxiv_id = normalise_arxiv_id(_str(paper.get("id")))
+        repo, project = safe_url(_str(paper.get("githubRepo"))), \
+            safe_url(_str(paper.get("projectPage")))
+        links = find_links(abstract) + tuple(u for u in (repo, project) if u)
+        authors = tuple(clean_text(a["name"]) for a in paper.get("authors") or ()
+                        if isinstance(a, dict) and isinstance(a.get("name"), str)
+                        and a["name"].strip())
+        keywords = tuple(clean_text(k) for k in paper.get("ai_keywords") or ()
+                         if isinstance(k, str) and k.strip())
+        papers.append(Paper(
+            key=paper_key(title, arxiv_id), title=title, abstract=abstract, links=links,
+            authors=authors, arxiv_id=arxiv_id, upvotes=_int(paper.get("upvotes")),
+            github_repo=repo, github_stars=_int(paper.get("githubStars")), project_page=project,
+            keywords=keywords))
+        day = _day(paper.get("submittedOnDailyAt"))
+        if day:
+            days[day] += 1
+    if date is None and days:
+        # The day most papers were listed on; a tie goes to the later day.
+        date = max(days, key=lambda d: (days[d], d))
+    return Digest(date=date, papers=tuple(papers), source="api", origin=path)
+
+
+def _str(value: object) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def _text(value: object) -> str:
+    return clean_text(value) if isinstance(value, str) else ""
+
+
+def _int(value: object) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _day(value: object) -> datetime.date | None:
+    if isinstance(value, str) and len(value) >= 10:
+        try:
+            return datetime.date.fromisoformat(value[:10])
+        except ValueError:
+            return None
+    return None

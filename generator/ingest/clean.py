@@ -1,0 +1,119 @@
+"""Text cleaning shared by every reader: decoding, Unicode, TeX remnants, links.
+
+Pure: only processes data. Cleaning never changes what the text means: whitespace is
+collapsed, Unicode is NFC, control characters are dropped and TeX remnants become the
+characters they stand for.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from generator.errors import ParseError
+
+# Combining marks for TeX accent commands: \"o -> ö, \'e -> é, \c{c} -> ç.
+_ACCENTS = {
+    '"': "\u0308", "'": "\u0301", "`": "\u0300", "^": "\u0302", "~": "\u0303", "=": "\u0304",
+    ".": "\u0307", "c": "\u0327", "v": "\u030c", "u": "\u0306", "H": "\u030b", "k": "\u0328",
+}
+_ACCENT = re.compile(r"""\\(["'`^~=.]|[cvuHk](?=[{ ]))\s*(?:\{\s*(\\[ij]|[A-Za-z])\s*\}|(\\[ij]|[A-Za-z]))""")
+# {\bf P} and \textbf{P}: the text stays, the markup goes.
+_FONT_GROUP = re.compile(r"\{\\(?:textbf|textit|texttt|bf|it|em|tt|sc|sl|rm|sf)\s+([^{}]*)\}")
+_FONT_COMMAND = re.compile(
+    r"\\(?:textbf|textit|textsc|texttt|textrm|textsf|textsl|emph|underline|mathrm|mathbf|"
+    r"mathit|mathcal|text)\{([^{}]*)\}")
+_FONT_SWITCH = re.compile(r"\\(?:bf|it|em|tt|sc)\b\s*")
+_SYMBOLS = {
+    r"\textless": "<", r"\textgreater": ">", r"\deg": "°", r"\textdegree": "°",
+    r"\eg": "e.g.", r"\ie": "i.e.", r"\etc": "etc", r"\ldots": "…", r"\dots": "…",
+    r"\textasciitilde": "~", r"\times": "×", r"\approx": "≈", r"\leq": "≤", r"\geq": "≥",
+}
+_SYMBOL = re.compile("|".join(re.escape(k) + r"(?![A-Za-z])" for k in
+                              sorted(_SYMBOLS, key=len, reverse=True)))
+_ESCAPED = re.compile(r"\\([%&_#$])")
+_BRACED_SYMBOL = re.compile(r"\{(°|…|<|>)\}")
+
+# Dropped: C0/C1 controls, bidirectional overrides and isolates, BOM, lone surrogates and
+# noncharacters. Tabs and newlines are whitespace and are collapsed instead.
+_INVISIBLE = re.compile(
+    "[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e"
+    "\u2066-\u2069\ufeff\ufff9-\ufffb\ufffe\uffff\ud800-\udfff]")
+_SPACE = re.compile(r"\s+")
+
+_URL = re.compile(r"https?://[^\s<>\"'`{}|\\^]+", re.IGNORECASE)
+_TRAILING = ".,;:!?)]}'\"*"
+
+
+def decode(data: bytes, path: str) -> tuple[str, str | None]:
+    """Bytes -> text, and a warning when the bytes were not UTF-8.
+
+    UTF-8 with or without BOM is read as is; anything else is read as cp1252 (Latin-1 for the
+    five bytes cp1252 leaves undefined), so the text is never silently garbled."""
+    if not data.strip():
+        raise ParseError("the file is empty", path=path, line=1,
+                         fix="pass a saved digest page, an API JSON answer or an archive YAML")
+    sample = data[:4096]
+    if b"\x00" in sample or sum(b < 9 or 13 < b < 32 for b in sample) > len(sample) // 20:
+        raise ParseError("this is a binary file, not a digest", path=path, line=1,
+                         fix="pass the digest saved as text (UTF-8)")
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    try:
+        return data.decode("utf-8"), None
+    except UnicodeDecodeError as exc:
+        line = data[:exc.start].count(b"\n") + 1
+        text = "".join(
+            bytes([b]).decode("cp1252", errors="strict") if b not in _CP1252_HOLES else chr(b)
+            for b in data) if any(b in _CP1252_HOLES for b in data) else data.decode("cp1252")
+        return text, (f"{path}:{line}: not UTF-8; read as cp1252 (Windows Latin-1) - "
+                      "check the accented characters, or save the file as UTF-8")
+
+
+_CP1252_HOLES = frozenset({0x81, 0x8D, 0x8F, 0x90, 0x9D})
+
+
+def untex(text: str) -> str:
+    """Turn the TeX remnants that arXiv abstracts carry into the characters they stand for."""
+    if "\\" in text:
+        text = _ACCENT.sub(_accent, text)
+        for _ in range(2):  # nested markup such as \textbf{\emph{x}}
+            text = _FONT_GROUP.sub(r"\1", text)
+            text = _FONT_COMMAND.sub(r"\1", text)
+        text = _FONT_SWITCH.sub("", text)
+        text = _SYMBOL.sub(lambda m: _SYMBOLS[m.group(0)], text)
+        text = _ESCAPED.sub(r"\1", text)
+        text = _BRACED_SYMBOL.sub(r"\1", text)
+    if "``" in text:
+        text = re.sub(r"``(.*?)(''|\")", "\u201c\\1\u201d", text)
+        text = text.replace("``", "\u201c")
+    return text
+
+
+def _accent(match: re.Match) -> str:
+    letter = match.group(2) or match.group(3)
+    letter = {"\\i": "i", "\\j": "j"}.get(letter, letter)
+    return unicodedata.normalize("NFC", letter + _ACCENTS[match.group(1)])
+
+
+def clean_text(text: str) -> str:
+    """One line of clean text: TeX remnants resolved, NFC, no control characters, single spaces."""
+    text = untex(text)
+    text = unicodedata.normalize("NFC", text)
+    text = _INVISIBLE.sub("", text)
+    return _SPACE.sub(" ", text).strip()
+
+
+def find_links(text: str) -> tuple[str, ...]:
+    """URLs in an abstract, in order, without the punctuation that ends the sentence."""
+    links = []
+    for match in _URL.finditer(text):
+        url = match.group(0)
+        while url and url[-1] in _TRAILING:
+            # A closing bracket that the URL itself opened belongs to it (Wikipedia-style URLs).
+            if url[-1] == ")" and url.count("(") >= url.count(")"):
+                break
+            url = url[:-1]
+        if len(url) > len("https://x.y") and url not in links:
+            links.append(url)
+    return tuple(links)

@@ -1,0 +1,175 @@
+"""The archive's own YAML (one file per digest day) <-> Digest.
+
+Pure: only processes data. The same format serves the archive in ``content/digests/`` and
+``digest ingest --format yaml``, so a person can add or correct a paper by hand::
+
+    date: 2026-03-11
+    source: page
+    papers:
+    - rank: 1
+      key: 2603.04511
+      title: "EoRA: Training-free Compensation for Compressed LLM ..."
+      abstract: In this work, we ...
+      tags: [compression]          # tags set by hand are kept
+"""
+
+from __future__ import annotations
+
+import datetime
+import difflib
+
+import yaml
+
+from generator.errors import ErrorList, ParseError
+from generator.ingest.clean import clean_text, find_links
+from generator.records import Appearance, Digest, Paper, normalise_arxiv_id, paper_key
+from generator.urls import safe_url
+
+_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_Dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+
+DIGEST_FIELDS = ("date", "source", "papers")
+#: Paper fields in the order they are written.
+PAPER_FIELDS = ("rank", "key", "title", "abstract", "arxiv_id", "authors", "links", "upvotes",
+                "github_repo", "github_stars", "project_page", "keywords", "tags")
+_LISTS = ("authors", "links", "keywords", "tags")
+_INTS = ("rank", "upvotes", "github_stars")
+
+
+class _LineLoader(_Loader):
+    """Keeps the line of every mapping under the key ``__line__``, for messages."""
+
+    def construct_mapping(self, node, deep=False):
+        mapping = super().construct_mapping(node, deep=deep)
+        mapping["__line__"] = node.start_mark.line + 1
+        return mapping
+
+
+def parse_yaml(text: str, path: str) -> Digest:
+    try:
+        data = yaml.load(text, Loader=_LineLoader)  # noqa: S506 - a safe loader
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        problem = getattr(exc, "problem", None) or "invalid YAML"
+        raise ParseError(f"not valid YAML: {problem}", path=path,
+                         line=mark.line + 1 if mark else 1,
+                         fix="correct the YAML syntax (quote text that holds ': ' or '#')") from exc
+    if not isinstance(data, dict):
+        raise ParseError("expected a mapping with 'date' and 'papers'", path=path, line=1,
+                         fix="start the file with 'date: YYYY-MM-DD' and 'papers:'")
+    errors: list[ParseError] = []
+    line = data.pop("__line__", 1)
+    for name in data:
+        if name not in DIGEST_FIELDS:
+            errors.append(ParseError(f"unknown field '{name}'", path=path, line=line,
+                                     fix=_did_you_mean(name, DIGEST_FIELDS)))
+    date = data.get("date")
+    if isinstance(date, str):
+        try:
+            date = datetime.date.fromisoformat(date)
+        except ValueError:
+            date = "bad"
+    if date is not None and type(date) is not datetime.date:
+        errors.append(ParseError(f"'date' must be a day, got {data.get('date')!r}", path=path,
+                                 line=line, fix="write it as YYYY-MM-DD"))
+        date = None
+    items = data.get("papers")
+    if not isinstance(items, list):
+        errors.append(ParseError("'papers' is missing or not a list", path=path, line=line,
+                                 fix="list the papers under 'papers:', one '- title: ...' each"))
+        items = []
+    ranked = []
+    for position, item in enumerate(items, start=1):
+        try:
+            ranked.append(_paper(item, path, position, line))
+        except ParseError as exc:
+            errors.append(exc)
+    if errors:
+        raise errors[0] if len(errors) == 1 else ErrorList(errors)
+    ranked.sort(key=lambda pair: pair[0])
+    papers = tuple(p for _, p in ranked)
+    if date is not None:
+        papers = tuple(Paper(**{**p.__dict__, "appearances": (Appearance(date, rank),)})
+                       for rank, p in enumerate(papers, start=1))
+    return Digest(date=date, papers=papers, source=str(data.get("source") or "yaml"),
+                  origin=path)
+
+
+def _paper(item: object, path: str, position: int, parent_line: int) -> tuple[int, Paper]:
+    if not isinstance(item, dict):
+        raise ParseError(f"paper {position} is not a mapping", path=path, line=parent_line,
+                         fix="write each paper as '- title: ...' with its fields indented")
+    line = item.pop("__line__", parent_line)
+    for name in item:
+        if name not in PAPER_FIELDS:
+            raise ParseError(f"unknown field '{name}'", path=path, line=line,
+                             fix=_did_you_mean(name, PAPER_FIELDS))
+    for name in ("title", "abstract"):
+        if not isinstance(item.get(name), str) or not clean_text(item[name]):
+            raise ParseError(f"{name} missing", path=path, line=line,
+                             fix=f"give paper {position} a '{name}:' with text")
+    for name in _LISTS:
+        value = item.get(name)
+        if value is not None and not (isinstance(value, list)
+                                      and all(isinstance(v, str) for v in value)):
+            raise ParseError(f"'{name}' must be a list of text", path=path, line=line,
+                             fix=f"write it as {name}: [first, second]")
+    for name in _INTS:
+        value = item.get(name)
+        if value is not None and (not isinstance(value, int) or isinstance(value, bool)):
+            raise ParseError(f"'{name}' must be a whole number, got {value!r}", path=path,
+                             line=line, fix=f"correct '{name}' or remove it")
+    for name in ("key", "arxiv_id", "github_repo", "project_page"):
+        value = item.get(name)
+        if isinstance(value, float):
+            # YAML reads an unquoted 2603.04510 as the number 2603.0451: the id would change.
+            raise ParseError(f"'{name}' is read as a number", path=path, line=line,
+                             fix=f"put it in quotes: {name}: '{value}'")
+        if value is not None and not isinstance(value, (str, int)):
+            raise ParseError(f"'{name}' must be text", path=path, line=line,
+                             fix=f"correct '{name}' or remove it")
+    title, abstract = clean_text(item["title"]), clean_text(item["abstract"])
+    arxiv_id = normalise_arxiv_id(_s(item.get("arxiv_id")))
+    links = tuple(u for u in (safe_url(x) for x in item.get("links") or ()) if u)
+    paper = Paper(
+        key=_s(item.get("key")) or paper_key(title, arxiv_id),
+        title=title, abstract=abstract,
+        links=links + find_links(abstract),
+        authors=tuple(clean_text(a) for a in item.get("authors") or () if clean_text(a)),
+        arxiv_id=arxiv_id, upvotes=item.get("upvotes"),
+        github_repo=safe_url(_s(item.get("github_repo"))),
+        github_stars=item.get("github_stars"),
+        project_page=safe_url(_s(item.get("project_page"))),
+        keywords=tuple(clean_text(k) for k in item.get("keywords") or ()),
+        tags=tuple(clean_text(t) for t in item.get("tags") or ()),
+    )
+    return item.get("rank") or position, paper
+
+
+def _s(value: object) -> str | None:
+    return str(value).strip() if value is not None and str(value).strip() else None
+
+
+def _did_you_mean(name: object, choices: tuple[str, ...]) -> str:
+    close = difflib.get_close_matches(str(name), choices, n=1)
+    if close:
+        return f"did you mean '{close[0]}'?"
+    return "known fields: " + ", ".join(choices)
+
+
+def dump_digest(digest: Digest) -> str:
+    """Digest -> YAML text: fields in a fixed order, empty ones left out, written by the YAML
+    dumper (never by string formatting), so any text stays text."""
+    papers = []
+    for rank, paper in enumerate(digest.papers, start=1):
+        record = {"rank": rank}
+        for name in PAPER_FIELDS[1:]:
+            value = getattr(paper, name)
+            if value in (None, "", ()):
+                continue
+            record[name] = list(value) if isinstance(value, tuple) else value
+        papers.append(record)
+    body = yaml.dump({"date": digest.date, "source": digest.source, "papers": papers},
+                     Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=100)
+    return (f"# The digest of {digest.date.isoformat()}: papers in rank order. "
+            "Corrections by hand are kept by `digest ingest`.\n" + body)

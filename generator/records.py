@@ -1,0 +1,187 @@
+"""Paper and Digest records, and the rules that merge them into one archive.
+
+Pure: only processes data. Records are frozen; change one with ``dataclasses.replace``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+import re
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+_ARXIV_ID = re.compile(r"^(?:arxiv:)?(\d{4}\.\d{4,5}|[a-z\-]+(?:\.[A-Z]{2})?/\d{7})(?:v\d+)?$",
+                       re.IGNORECASE)
+
+
+def normalise_arxiv_id(value: str | None) -> str | None:
+    """``arXiv:2603.04511v2`` -> ``2603.04511``; anything that is not an arXiv id -> None."""
+    if not value:
+        return None
+    match = _ARXIV_ID.match(value.strip())
+    return match.group(1) if match else None
+
+
+def title_identity(title: str) -> str:
+    """The title with case, punctuation and spacing ignored: two papers whose titles give the
+    same identity are the same paper. Letters of every script are kept."""
+    text = unicodedata.normalize("NFKC", title).casefold()
+    words = re.findall(r"[^\W_]+", text)
+    return "-".join(words)
+
+
+def paper_key(title: str, arxiv_id: str | None) -> str:
+    """Stable identity of a new paper: its arXiv id when known, else its title identity.
+
+    Only for papers the archive has not seen: a known paper keeps the key it was given first
+    (see :func:`assign_keys`), so its URL never changes."""
+    return arxiv_id or title_identity(title) or "untitled"
+
+
+@dataclass(frozen=True, order=True)
+class Appearance:
+    #: The digest day.
+    date: datetime.date
+    #: 1-based position in that day's digest.
+    rank: int
+
+
+@dataclass(frozen=True)
+class Paper:
+    #: Stable identity: arXiv id when known, else the title identity. Never changes once published.
+    key: str
+    title: str
+    abstract: str
+    #: Every digest the paper appeared in, ascending by date.
+    appearances: tuple[Appearance, ...] = ()
+    #: Code and project URLs found in the abstract or given by the source, in order of first sight.
+    links: tuple[str, ...] = ()
+    authors: tuple[str, ...] = ()
+    arxiv_id: str | None = None
+    upvotes: int | None = None
+    github_repo: str | None = None
+    github_stars: int | None = None
+    project_page: str | None = None
+    #: Keywords given by the source (the API's ``ai_keywords``).
+    keywords: tuple[str, ...] = ()
+    #: Tag ids. In the archive: tags set by hand. After tagging: hand-set plus matched.
+    tags: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        # One appearance a day: a paper listed twice on one day keeps its better rank.
+        best: dict[datetime.date, Appearance] = {}
+        for a in sorted(set(self.appearances)):
+            best.setdefault(a.date, a)
+        object.__setattr__(self, "appearances", tuple(best.values()))
+        object.__setattr__(self, "links", _unique(self.links))
+        object.__setattr__(self, "authors", tuple(self.authors))
+        object.__setattr__(self, "keywords", _unique(self.keywords))
+        object.__setattr__(self, "tags", _unique(self.tags))
+
+    @property
+    def dates(self) -> tuple[datetime.date, ...]:
+        return tuple(sorted({a.date for a in self.appearances}))
+
+    @property
+    def first_seen(self) -> datetime.date:
+        return self.appearances[0].date
+
+    @property
+    def last_seen(self) -> datetime.date:
+        return self.appearances[-1].date
+
+    @property
+    def identity(self) -> str:
+        return title_identity(self.title)
+
+
+@dataclass(frozen=True)
+class Digest:
+    #: The digest day; None when the source did not say (page layout (a)) and no --date was given.
+    date: datetime.date | None
+    #: Papers in rank order; each carries its appearance on this day once the date is known.
+    papers: tuple[Paper, ...]
+    #: Where it came from: "page", "api" or "yaml".
+    source: str = "page"
+    #: For messages: the file it was read from.
+    origin: str = field(default="", compare=False)
+
+    def with_date(self, date: datetime.date) -> Digest:
+        """The same digest on ``date``: every paper appears once, at its rank."""
+        papers = tuple(
+            dataclasses.replace(p, appearances=(Appearance(date, rank),))
+            for rank, p in enumerate(self.papers, start=1)
+        )
+        return dataclasses.replace(self, date=date, papers=papers)
+
+
+def _unique(items: Iterable[str]) -> tuple[str, ...]:
+    seen: dict[str, None] = {}
+    for item in items:
+        if item and item not in seen:
+            seen[item] = None
+    return tuple(seen)
+
+
+def merge_paper(old: Paper, new: Paper) -> Paper:
+    """One paper seen twice. Appearances, links, keywords and hand-set tags are united; for the
+    other fields a non-empty value from ``new`` (the later digest) wins, so a correction made by
+    hand in a later digest file takes effect. The key is always ``old``'s."""
+    updates = {}
+    for f in dataclasses.fields(Paper):
+        name = f.name
+        if name == "key":
+            continue
+        a, b = getattr(old, name), getattr(new, name)
+        if name in ("appearances", "links", "keywords", "tags"):
+            updates[name] = tuple(a) + tuple(b)
+        elif b not in (None, "", ()):
+            updates[name] = b
+    return dataclasses.replace(old, **updates)
+
+
+def merge_digests(digests: Iterable[Digest]) -> list[Paper]:
+    """Every paper of the archive once, with all its appearances.
+
+    Digests are applied in date order so that later values win (see :func:`merge_paper`).
+    The result is sorted newest first by (last date, rank), then key: the order of listings."""
+    papers: dict[str, Paper] = {}
+    for digest in sorted(digests, key=lambda d: d.date or datetime.date.min):
+        for paper in digest.papers:
+            papers[paper.key] = merge_paper(papers[paper.key], paper) if paper.key in papers \
+                else paper
+    return sort_newest_first(papers.values())
+
+
+def sort_newest_first(papers: Iterable[Paper]) -> list[Paper]:
+    """Newest first: by the last day a paper appeared (descending), then its rank that day,
+    then key, so the order is total and stable."""
+    def order(p: Paper):
+        last = p.appearances[-1] if p.appearances else Appearance(datetime.date.min, 0)
+        return (-last.date.toordinal(), last.rank, p.key)
+    return sorted(papers, key=order)
+
+
+def assign_keys(digest: Digest, known: Iterable[Paper]) -> Digest:
+    """Give each paper of an incoming digest the key the archive already uses for it.
+
+    A paper is the same as a known one when the arXiv ids agree, else when the title identities
+    agree. An unknown paper keeps the key it was read with. Papers repeated within the digest
+    are merged into their first place."""
+    by_arxiv: dict[str, str] = {}
+    by_title: dict[str, str] = {}
+    for p in known:
+        if p.arxiv_id:
+            by_arxiv.setdefault(p.arxiv_id, p.key)
+        by_title.setdefault(p.identity, p.key)
+    out: dict[str, Paper] = {}
+    for paper in digest.papers:
+        key = (by_arxiv.get(paper.arxiv_id or "") or by_title.get(paper.identity) or paper.key)
+        paper = dataclasses.replace(paper, key=key)
+        out[key] = merge_paper(out[key], paper) if key in out else paper
+        if paper.arxiv_id:
+            by_arxiv.setdefault(paper.arxiv_id, key)
+        by_title.setdefault(paper.identity, key)
+    return dataclasses.replace(digest, papers=tuple(out.values()))

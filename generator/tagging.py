@@ -1,0 +1,297 @@
+"""Paper + Taxonomy -> tags, each with the phrases that matched and where.
+
+Pure: only processes data (``load_taxonomy`` reads one file). Matching works on words, not
+regular expressions: title and abstract are split into words once, and the phrases of every
+tag are looked up in one trie of words, so tagging 10,000 papers takes well under a second.
+
+Word rules, the same for phrases and text:
+- case is ignored and a plural ending is dropped ("models" finds "model");
+- a word in capitals in a phrase (LLM, NAS, RAG, 3D) is an acronym and matches only in capitals
+  ("LLMs" included), so "nas" in "dynas" or a lowercase "rag" never tags a paper;
+- hyphens and spaces between words are the same, and "few-shot" also finds "fewshot".
+
+Score of a tag: 3 for a phrase in the title, 1 for each mention in the abstract (up to 4), 2 for
+a source keyword; the tag applies from ``min_score`` (2) on. A match that lies inside one of
+the tag's ``exclude`` phrases does not count.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import yaml
+
+from generator.errors import ConfigError, ErrorList
+from generator.ingest.clean import decode
+from generator.ingest.yaml_records import _did_you_mean, _LineLoader
+from generator.records import Paper
+
+TITLE_SCORE, ABSTRACT_SCORE, ABSTRACT_CAP, KEYWORD_SCORE = 3, 1, 4, 2
+DEFAULT_MIN_SCORE = 2
+TAG_FIELDS = ("id", "name", "description", "match", "exclude", "min_score")
+_TAG_ID = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+_WORD = re.compile(r"[^\W_]+")
+
+
+@dataclass(frozen=True)
+class Tag:
+    #: Permanent name in URLs and feeds: lowercase words joined by hyphens.
+    id: str
+    #: What readers see.
+    name: str
+    description: str = ""
+    match: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
+    min_score: int = DEFAULT_MIN_SCORE
+
+
+@dataclass(frozen=True)
+class Taxonomy:
+    tags: tuple[Tag, ...]
+    #: For messages: where it was read from.
+    origin: str = field(default="", compare=False)
+
+    def get(self, tag_id: str) -> Tag | None:
+        return next((t for t in self.tags if t.id == tag_id), None)
+
+
+@dataclass(frozen=True)
+class Match:
+    #: "title", "abstract" or "keywords".
+    where: str
+    #: The taxonomy phrase.
+    phrase: str
+    #: The words as they stand in the text.
+    found: str
+
+
+@dataclass(frozen=True)
+class Explanation:
+    tag: str
+    score: int
+    matches: tuple[Match, ...] = ()
+    #: Set by hand in the archive.
+    by_hand: bool = False
+
+
+# -- the taxonomy file -------------------------------------------------------------------------
+
+def load_taxonomy(path: Path) -> Taxonomy:
+    """Read and check a taxonomy file; every problem is reported at once, with its line."""
+    text, _ = decode(Path(path).read_bytes(), str(path))
+    try:
+        data = yaml.load(text, Loader=_LineLoader)  # noqa: S506 - a safe loader
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        raise ConfigError(f"not valid YAML: {getattr(exc, 'problem', None) or exc}", path=path,
+                          line=mark.line + 1 if mark else 1,
+                          fix="correct the YAML syntax (quote phrases that hold ': ')") from exc
+    return parse_taxonomy(data, str(path))
+
+
+def parse_taxonomy(data: object, path: str) -> Taxonomy:
+    errors: list[ConfigError] = []
+
+    def problem(line: int, message: str, fix: str) -> None:
+        errors.append(ConfigError(message, path=path, line=line, fix=fix))
+
+    if not isinstance(data, dict) or not isinstance(data.get("tags"), list):
+        raise ConfigError("expected 'tags:' with a list of tags", path=path, line=1,
+                          fix="start the file with 'tags:' and list one '- id: ...' per tag")
+    tags, seen_ids, seen_names = [], {}, {}
+    for number, item in enumerate(data["tags"], start=1):
+        if not isinstance(item, dict):
+            problem(data.get("__line__", 1), f"tag {number} is not a mapping",
+                    "write each tag as '- id: ...' with name, description and match")
+            continue
+        line = item.pop("__line__", 1)
+        for name in item:
+            if name not in TAG_FIELDS:
+                problem(line, f"unknown key '{name}'", _did_you_mean(name, TAG_FIELDS))
+        tag_id, name = item.get("id"), item.get("name")
+        if not isinstance(tag_id, str) or not _TAG_ID.match(tag_id):
+            problem(line, f"tag id {tag_id!r} is not lowercase words joined by hyphens",
+                    "write it like 'diffusion-models'")
+        elif tag_id in seen_ids:
+            problem(line, f"duplicate tag id '{tag_id}' (first at line {seen_ids[tag_id]})",
+                    "give every tag its own id")
+        else:
+            seen_ids[tag_id] = line
+        if not isinstance(name, str) or not name.strip():
+            problem(line, f"tag {tag_id!r} has no name", "add 'name: What readers see'")
+        elif name.casefold() in seen_names:
+            problem(line, f"duplicate tag name '{name}' (first at line "
+                    f"{seen_names[name.casefold()]})", "give every tag its own name")
+        else:
+            seen_names[name.casefold()] = line
+        phrases = {}
+        for key in ("match", "exclude"):
+            value = item.get(key, [] if key == "exclude" else None)
+            if not isinstance(value, list) or (key == "match" and not value):
+                problem(line, f"tag {tag_id!r}: '{key}' must be a non-empty list of phrases"
+                        if key == "match" else f"tag {tag_id!r}: 'exclude' must be a list",
+                        f"write it as {key}: [first phrase, second phrase]")
+                value = []
+            for phrase in value:
+                if not isinstance(phrase, str) or not _WORD.search(phrase):
+                    problem(line, f"tag {tag_id!r}: invalid phrase {phrase!r} in '{key}'",
+                            "a phrase is text with at least one letter or digit")
+            phrases[key] = tuple(p.strip() for p in value if isinstance(p, str)
+                                 and _WORD.search(p))
+        min_score = item.get("min_score", DEFAULT_MIN_SCORE)
+        if not isinstance(min_score, int) or isinstance(min_score, bool) or min_score < 1:
+            problem(line, f"tag {tag_id!r}: min_score must be a whole number from 1",
+                    "remove it to use 2")
+            min_score = DEFAULT_MIN_SCORE
+        if isinstance(tag_id, str) and isinstance(name, str):
+            tags.append(Tag(id=tag_id, name=name.strip(),
+                            description=str(item.get("description") or "").strip(),
+                            match=phrases["match"], exclude=phrases["exclude"],
+                            min_score=min_score))
+    if errors:
+        raise errors[0] if len(errors) == 1 else ErrorList(errors)
+    return Taxonomy(tags=tuple(tags), origin=path)
+
+
+# -- words ----------------------------------------------------------------------------------
+
+_norm_cache: dict[str, tuple[str, str | None]] = {}
+
+
+def _singular(word: str) -> str:
+    if len(word) > 4 and word.endswith("ies"):
+        return word[:-3] + "y"
+    if len(word) > 4 and word.endswith(("sses", "xes", "ches", "shes")):
+        return word[:-2]
+    if len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "us", "is")):
+        return word[:-1]
+    return word
+
+
+def _keys(word: str) -> tuple[str, str | None]:
+    """(case-folded singular, acronym key or None) of one word of text."""
+    cached = _norm_cache.get(word)
+    if cached is None:
+        stem = word[:-1] if word.endswith("s") and len(word) > 2 else word
+        acronym = "=" + stem if stem.isupper() and len(stem) > 1 else None
+        cached = (_singular(word.lower()), acronym)
+        if len(_norm_cache) < 200_000:
+            _norm_cache[word] = cached
+    return cached
+
+
+def _phrase_keys(phrase: str) -> list[tuple[str, ...]]:
+    """The word-key sequences a phrase matches: as written, and joined into one word
+    ("few-shot" -> fewshot) when it has several lowercase words."""
+    words = _WORD.findall(phrase)
+    keys = tuple("=" + w if w.isupper() and len(w) > 1 else _singular(w.lower()) for w in words)
+    variants = [keys]
+    if len(words) > 1 and not any(k.startswith("=") for k in keys):
+        variants.append((_singular("".join(words).lower()),))
+    return variants
+
+
+# -- matching -------------------------------------------------------------------------------
+
+_END = ""  # trie key holding the phrases that end at a node (no word key is empty)
+
+
+class Tagger:
+    """Tags papers with one taxonomy. Build once, then call :meth:`explain` or :meth:`tag`."""
+
+    def __init__(self, taxonomy: Taxonomy):
+        self.taxonomy = taxonomy
+        self._order = {t.id: i for i, t in enumerate(taxonomy.tags)}
+        self._trie: dict = {}
+        for index, tag in enumerate(taxonomy.tags):
+            for kind, phrases in (("match", tag.match), ("exclude", tag.exclude)):
+                for phrase in phrases:
+                    for keys in _phrase_keys(phrase):
+                        node = self._trie
+                        for key in keys:
+                            node = node.setdefault(key, {})
+                        node.setdefault(_END, []).append((index, kind, phrase))
+
+    def _find(self, text: str) -> list[tuple[int, int, str, int, str, str]]:
+        """Every phrase occurrence: (start, end, found text, tag index, kind, phrase)."""
+        spans = [(m.start(), m.end(), m.group(0)) for m in _WORD.finditer(text)]
+        keys = [_keys(w) for _, _, w in spans]
+        root, found = self._trie, []
+        for i, (lower, acronym) in enumerate(keys):
+            if lower not in root and acronym not in root:
+                continue
+            stack = [(root, i)]
+            while stack:
+                node, j = stack.pop()
+                if j > i and _END in node:
+                    start, end = spans[i][0], spans[j - 1][1]
+                    for index, kind, phrase in node[_END]:
+                        found.append((i, j, text[start:end], index, kind, phrase))
+                if j < len(keys):
+                    for key in keys[j]:
+                        if key is not None and key in node:
+                            stack.append((node[key], j + 1))
+        return found
+
+    def _matches(self, text: str, where: str) -> dict[int, list[Match]]:
+        found = self._find(text)
+        excluded = [(i, j, index) for i, j, _, index, kind, _ in found if kind == "exclude"]
+        result: dict[int, list[Match]] = {}
+        for i, j, words, index, kind, phrase in found:
+            if kind != "match" or any(index == e and i < ej and ei < j for ei, ej, e in excluded):
+                continue
+            result.setdefault(index, []).append(Match(where, phrase, words))
+        return result
+
+    def explain(self, paper: Paper) -> tuple[Explanation, ...]:
+        """Every tag of the paper with its score and matches: hand-set tags first, then by
+        score (highest first), then in taxonomy order."""
+        title = self._matches(paper.title, "title")
+        abstract = self._matches(paper.abstract, "abstract")
+        keywords: dict[int, list[Match]] = {}
+        for keyword in paper.keywords:
+            for index, matches in self._matches(keyword, "keywords").items():
+                keywords.setdefault(index, []).extend(matches)
+        out = [Explanation(tag=t, score=0, by_hand=True) for t in paper.tags]
+        for index in sorted(set(title) | set(abstract) | set(keywords)):
+            tag = self.taxonomy.tags[index]
+            if tag.id in paper.tags:
+                continue
+            score = (TITLE_SCORE if index in title else 0) \
+                + min(len(abstract.get(index, ())), ABSTRACT_CAP) * ABSTRACT_SCORE \
+                + (KEYWORD_SCORE if index in keywords else 0)
+            if score >= tag.min_score:
+                matches = title.get(index, []) + abstract.get(index, []) \
+                    + keywords.get(index, [])
+                out.append(Explanation(tag=tag.id, score=score, matches=tuple(matches)))
+        out.sort(key=lambda e: (not e.by_hand, -e.score, self._order.get(e.tag, -1)))
+        return tuple(out)
+
+    def tag(self, paper: Paper) -> Paper:
+        """The paper with its tags: those set by hand, then the matched ones."""
+        return replace(paper, tags=tuple(e.tag for e in self.explain(paper)))
+
+    def tag_all(self, papers: Iterable[Paper]) -> list[Paper]:
+        return [self.tag(p) for p in papers]
+
+
+def report(papers: list[Paper], taxonomy: Taxonomy) -> dict:
+    """Figures for ``digest tags``: papers per tag, untagged papers, over-broad tags."""
+    counts = {t.id: 0 for t in taxonomy.tags}
+    for paper in papers:
+        for tag in paper.tags:
+            counts[tag] = counts.get(tag, 0) + 1
+    total = len(papers)
+    per_paper = sorted(len(p.tags) for p in papers)
+    return {
+        "papers": total,
+        "tagged": sum(1 for p in papers if p.tags),
+        "untagged": [p.key for p in papers if not p.tags],
+        "median_tags": per_paper[len(per_paper) // 2] if per_paper else 0,
+        "counts": counts,
+        "broad": [t for t, n in counts.items() if total and n > total / 3],
+        "largest_share": max(counts.values(), default=0) / total if total else 0.0,
+    }
