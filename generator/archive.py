@@ -98,6 +98,12 @@ def _merge_day(current: Digest, incoming: Digest) -> Digest:
     return dataclasses.replace(current, papers=tuple(papers.values())).with_date(current.date)
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 def write_digests(content: Path, digests: list[Digest]) -> list[Path]:
     """Write the given days atomically: every file is written to a temporary file beside its
     target first, and only when all are written are they renamed into place."""
@@ -110,6 +116,8 @@ def write_digests(content: Path, digests: list[Digest]) -> list[Path]:
             handle, temp = tempfile.mkstemp(dir=folder, prefix=f".{target.name}.", suffix=".tmp")
             with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as out:
                 out.write(dump_digest(digest))
+            # mkstemp makes the file private; an archive file is as readable as any other.
+            os.chmod(temp, 0o666 & ~_umask())
             staged.append((Path(temp), target))
         for temp, target in staged:
             os.replace(temp, target)

@@ -1,0 +1,210 @@
+"""The ``digest`` command: argument parsing and user messages only; no logic.
+
+Every failure the user can fix arrives as a DigestError and leaves as one line per problem,
+``FILE:LINE: what is wrong - how to fix it``, with exit code 1 and no traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import logging
+import os
+import sys
+from pathlib import Path
+
+from generator import __version__
+
+EPILOG = "Run 'digest COMMAND --help' for a command's options."
+
+
+def _date(text: str) -> datetime.date:
+    try:
+        return datetime.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a date; write it as YYYY-MM-DD")
+
+
+def _content_arg(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--content", type=Path, default=None, metavar="DIR",
+                        help="the archive folder (default: ./content, else the embedded sample)")
+
+
+def make_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="digest",
+        description="Turn daily 'trending papers' digests into a tagged static site with feeds.",
+        epilog=EPILOG)
+    parser.add_argument("--version", action="version", version=f"paper-digest {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    build = commands.add_parser(
+        "build", help="build the site (pages, feeds, MkDocs, search) from the archive",
+        description="Render the archive to Markdown and feeds in docs_dir, build the HTML "
+                    "site with MkDocs and index it with Pagefind.")
+    _content_arg(build)
+    build.add_argument("--out", type=Path, default=None, metavar="DIR",
+                       help="where the site is written (default: ./site)")
+    build.add_argument("--config", type=Path, default=None, metavar="FILE",
+                       help="the site config (default: ./mkdocs.yml, else the embedded one)")
+    build.add_argument("--site-url", default=None, metavar="URL",
+                       help="the published address, overriding site_url in the config")
+    build.add_argument("--strict", action="store_true",
+                       help="fail on any MkDocs warning, such as a broken link")
+
+    serve = commands.add_parser(
+        "serve", help="build the site, then serve it on http://127.0.0.1:8000",
+        description="Build the site like 'digest build', then serve it locally.")
+    _content_arg(serve)
+    serve.add_argument("--out", type=Path, default=None, metavar="DIR",
+                       help="where the site is written (default: ./site)")
+    serve.add_argument("--config", type=Path, default=None, metavar="FILE",
+                       help="the site config (default: ./mkdocs.yml, else the embedded one)")
+    serve.add_argument("--port", type=int, default=8000, help="port (default: 8000)")
+
+    ingest = commands.add_parser(
+        "ingest", help="add digests (page text, API JSON or YAML records) to the archive",
+        description="Read digest files and add their papers to the archive. The same paper "
+                    "on several days becomes one paper with several dates. Nothing is "
+                    "written unless every file reads cleanly.")
+    ingest.add_argument("files", nargs="+", type=Path, metavar="FILE")
+    ingest.add_argument("--date", type=_date, default=None, metavar="YYYY-MM-DD",
+                        help="the digest date (for a page without one, and the API); the "
+                             "reference year for a page date such as 'Mar 11'")
+    ingest.add_argument("--format", choices=("text", "api", "yaml"), default=None,
+                        help="the input format (default: detected)")
+    _content_arg(ingest)
+
+    listing = commands.add_parser(
+        "list", help="list every paper of the archive",
+        description="Every paper, newest first; with --json as a JSON array.")
+    listing.add_argument("--json", action="store_true", help="print JSON")
+    _content_arg(listing)
+
+    tags = commands.add_parser(
+        "tags", help="report on topic tags, or explain one paper's tags",
+        description="Papers per tag, untagged papers and over-broad tags; with --why KEY, "
+                    "the phrases that tagged one paper and where they matched.")
+    tags.add_argument("--why", metavar="KEY", default=None,
+                      help="explain the tags of this paper (a key from 'digest list')")
+    _content_arg(tags)
+
+    fetch = commands.add_parser(
+        "fetch", help="download a day's papers from the Hugging Face API and ingest them",
+        description="Ask the daily-papers API for one day (all pages), then ingest the "
+                    "answer. An empty day (weekends, holidays) writes nothing and exits 0.")
+    fetch.add_argument("--date", type=_date, default=None, metavar="YYYY-MM-DD",
+                       help="the day to fetch (default: today, UTC)")
+    fetch.add_argument("--api", default=None, metavar="URL",
+                       help="the API address (default: extra.digest.api_url in mkdocs.yml)")
+    fetch.add_argument("--config", type=Path, default=None, metavar="FILE",
+                       help="the site config (default: ./mkdocs.yml, else the embedded one)")
+    _content_arg(fetch)
+    return parser
+
+
+class Reporter:
+    """Progress per stage on a terminal; quiet in CI logs and pipes."""
+
+    def __init__(self) -> None:
+        self.live = sys.stderr.isatty() and not os.environ.get("CI")
+
+    def __call__(self, stage: str, seconds: float, detail: str) -> None:
+        if self.live:
+            print(f"  {stage:<8} {seconds:6.2f} s  {detail}", file=sys.stderr, flush=True)
+
+
+def _content(args) -> Path:
+    from generator.config import default_content_dir
+    return args.content if args.content is not None else default_content_dir()
+
+
+def cmd_build(args) -> int:
+    from generator.build import build
+    import time
+    start = time.perf_counter()
+    result = build(_content(args), config_file=args.config, out=args.out,
+                   site_url=args.site_url, strict=args.strict, progress=Reporter())
+    site = result.site
+    print(f"Built {result.out}/ from {len(site.papers)} papers in {len(site.digests)} digests "
+          f"({result.written} pages or feeds changed) in {time.perf_counter() - start:.1f} s")
+    return 0
+
+
+def cmd_serve(args) -> int:
+    import functools
+    import http.server
+    args.site_url, args.strict = None, False
+    cmd_build(args)
+    out = args.out or Path("site")
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(out))
+    with http.server.ThreadingHTTPServer(("127.0.0.1", args.port), handler) as server:
+        print(f"Serving {out}/ on http://127.0.0.1:{args.port}/ (Ctrl+C stops)")
+        try:
+            server.serve_forever()
+        except KeyboardInterrupt:
+            pass
+    return 0
+
+
+def cmd_ingest(args) -> int:
+    from generator.commands import ingest_files
+    report = ingest_files(args.files, content=_content(args), fmt=args.format, date=args.date)
+    for warning in report.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    for line in report.lines:
+        print(line)
+    return 0
+
+
+def cmd_list(args) -> int:
+    from generator.commands import paper_listing
+    papers = paper_listing(_content(args))
+    if args.json:
+        json.dump(papers, sys.stdout, ensure_ascii=False, indent=2)
+        sys.stdout.write("\n")
+    else:
+        for p in papers:
+            print(f"{p['dates'][-1]}  {p['key']}  {p['title']}")
+    return 0
+
+
+def cmd_tags(args) -> int:
+    from generator.commands import tags_report, why
+    lines = why(_content(args), args.why) if args.why else tags_report(_content(args))
+    print("\n".join(lines))
+    return 0
+
+
+def cmd_fetch(args) -> int:
+    from generator.fetch import fetch_command
+    for line in fetch_command(content=_content(args), date=args.date, api=args.api,
+                              config_file=args.config):
+        print(line)
+    return 0
+
+
+COMMANDS = {"build": cmd_build, "serve": cmd_serve, "ingest": cmd_ingest, "list": cmd_list,
+            "tags": cmd_tags, "fetch": cmd_fetch}
+
+
+def main(argv: list[str] | None = None) -> int:
+    from generator.errors import DigestError
+    args = make_parser().parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s: %(message)s",
+                        stream=sys.stderr)
+    try:
+        return COMMANDS[args.command](args)
+    except DigestError as exc:
+        print(str(exc), file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("interrupted; the archive is as it was", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

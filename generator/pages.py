@@ -1,0 +1,116 @@
+"""Site -> {path in docs_dir: Markdown text}, rendered from the Jinja2 templates in templates/.
+
+Pure: only processes data. Untrusted text (titles, abstracts, authors, keywords) reaches
+Markdown only through the ``md`` filter, front matter only through :func:`front_matter` (HTML-
+escaped, then written by the YAML dumper), and URLs only through ``href``. Nothing a paper says
+can become HTML, Markdown syntax, an attribute list, Jinja or YAML structure.
+"""
+
+from __future__ import annotations
+
+import html
+import itertools
+import string
+import urllib.parse
+from pathlib import Path
+
+import jinja2
+import yaml
+
+from generator import layout
+from generator.errors import BuildError
+from generator.layout import Site
+
+_Dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+
+# ASCII punctuation becomes a numeric character reference: Markdown and its extensions give
+# meaning only to punctuation, and a character reference is always plain text. Left as they
+# are: the few marks no syntax used here reads (, ; ? % / @ ' "), so the Markdown stays legible.
+_PLAIN = set(",;?%/@'\"")
+_MD_ESCAPES = str.maketrans({c: f"&#{ord(c)};" for c in string.punctuation if c not in _PLAIN})
+# Characters that could end a Markdown link destination or an HTML attribute.
+_URL_SAFE = "/:?#&=+%~.,;!$@-_*"
+
+
+def md(text: object) -> str:
+    """Text -> Markdown that shows exactly that text."""
+    return str(text).translate(_MD_ESCAPES)
+
+
+def href(url: str) -> str:
+    """A URL that stays one URL inside a Markdown link: anything but plain URL characters is
+    percent-encoded (parentheses, brackets, quotes, spaces)."""
+    return urllib.parse.quote(url, safe=_URL_SAFE)
+
+
+def front_matter(**fields: object) -> str:
+    """YAML front matter. MkDocs and the theme put title, description and tags into HTML as
+    they are, so text is HTML-escaped first; the YAML dumper then quotes whatever YAML needs."""
+    def escape(value):
+        if isinstance(value, str):
+            return html.escape(value, quote=True)
+        if isinstance(value, (list, tuple)):
+            return [escape(v) for v in value]
+        return value
+    data = {k: escape(v) for k, v in fields.items() if v not in (None, "", [], ())}
+    body = yaml.dump(data, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=1000)
+    return f"---\n{body}---\n"
+
+
+def make_environment(templates: Path) -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(templates)),
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+        autoescape=False,  # the output is Markdown: text is escaped by the md filter instead
+    )
+    env.filters.update(md=md, href=href, long_date=layout.long_date,
+                       short_date=layout.short_date, month_name=layout.month_name,
+                       first_sentence=layout.first_sentence)
+    env.globals.update(front_matter=front_matter, link=_link, layout=layout)
+    return env
+
+
+@jinja2.pass_context
+def _link(context, target: str) -> str:
+    """Relative link from the page being rendered to ``target`` (a docs_dir path)."""
+    return layout.relative(target, context["page_path"])
+
+
+def render_pages(site: Site) -> dict[str, str]:
+    """Every Markdown page of the site, keyed by its path in docs_dir."""
+    env = make_environment(site.config.templates)
+    common = {"site": site, "config": site.config}
+    pages: dict[str, str] = {}
+
+    def render(template: str, path: str, **context) -> None:
+        try:
+            pages[path] = env.get_template(template).render(page_path=path, **common, **context)
+        except jinja2.TemplateError as exc:
+            name = getattr(exc, "filename", None) or str(site.config.templates / template)
+            raise BuildError(f"template error: {exc}", path=name,
+                             line=getattr(exc, "lineno", None),
+                             fix="correct the template") from exc
+
+    digests = site.digests
+    render("home.md.j2", layout.HOME, latest=digests[0] if digests else None,
+           earlier=digests[1: 1 + site.config.home_digests])
+    months = [(month, list(group)) for month, group in
+              itertools.groupby(digests, key=lambda d: (d.date.year, d.date.month))]
+    render("archive.md.j2", layout.ARCHIVE, months=months)
+    for index, digest in enumerate(digests):
+        render("digest.md.j2", layout.digest_page(digest.date), digest=digest,
+               newer=digests[index - 1] if index > 0 else None,
+               older=digests[index + 1] if index + 1 < len(digests) else None)
+    for paper in site.papers:
+        related = [site.by_key[k] for k in site.related.get(paper.key, ())]
+        render("paper.md.j2", site.paper_page(paper), paper=paper, related=related)
+    render("tags.md.j2", layout.TAG_INDEX)
+    for tag in site.tags:
+        render("tag.md.j2", layout.tag_page(tag.id), tag=tag, papers=site.tag_papers[tag.id])
+    render("feeds.md.j2", layout.FEEDS_PAGE)
+    render("search.md.j2", layout.SEARCH_PAGE)
+    return pages
+
