@@ -7,6 +7,7 @@ Every failure the user can fix arrives as a DigestError and leaves as one line p
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime
 import json
 import logging
@@ -23,7 +24,8 @@ def _date(text: str) -> datetime.date:
     try:
         return datetime.date.fromisoformat(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"'{text}' is not a date; write it as YYYY-MM-DD")
+        raise argparse.ArgumentTypeError(
+            f"'{text}' is not a date; write it as YYYY-MM-DD") from None
 
 
 def _content_arg(parser: argparse.ArgumentParser) -> None:
@@ -121,8 +123,9 @@ def _content(args) -> Path:
 
 
 def cmd_build(args) -> int:
-    from generator.build import build
     import time
+
+    from generator.build import build
     start = time.perf_counter()
     result = build(_content(args), config_file=args.config, out=args.out,
                    site_url=args.site_url, strict=args.strict, progress=Reporter())
@@ -141,10 +144,8 @@ def cmd_serve(args) -> int:
     handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(out))
     with http.server.ThreadingHTTPServer(("127.0.0.1", args.port), handler) as server:
         print(f"Serving {out}/ on http://127.0.0.1:{args.port}/ (Ctrl+C stops)")
-        try:
+        with contextlib.suppress(KeyboardInterrupt):
             server.serve_forever()
-        except KeyboardInterrupt:
-            pass
     return 0
 
 

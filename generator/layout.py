@@ -17,7 +17,7 @@ from generator.archive import Archive
 from generator.config import Config
 from generator.records import Digest, Paper, sort_newest_first
 from generator.similarity import related_papers
-from generator.tagging import Tag, Taxonomy, Tagger
+from generator.tagging import Tag, Tagger, Taxonomy
 from generator.urls import assign_slugs, slugify
 
 HOME = "index.md"

@@ -42,7 +42,7 @@ def parse_api(text: str, path: str, date: datetime.date | None = None) -> Digest
                          fix="pass the answer of /api/daily_papers unchanged")
     lines = item_lines(text) if data else []
     papers, days = [], Counter()
-    for number, (item, line) in enumerate(zip(data, lines), start=1):
+    for number, (item, line) in enumerate(zip(data, lines, strict=True), start=1):
         if not isinstance(item, dict):
             raise ParseError(f"item {number} is not an object", path=path, line=line,
                              fix="pass the API's answer unchanged")

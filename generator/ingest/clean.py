@@ -17,7 +17,8 @@ _ACCENTS = {
     '"': "\u0308", "'": "\u0301", "`": "\u0300", "^": "\u0302", "~": "\u0303", "=": "\u0304",
     ".": "\u0307", "c": "\u0327", "v": "\u030c", "u": "\u0306", "H": "\u030b", "k": "\u0328",
 }
-_ACCENT = re.compile(r"""\\(["'`^~=.]|[cvuHk](?=[{ ]))\s*(?:\{\s*(\\[ij]|[A-Za-z])\s*\}|(\\[ij]|[A-Za-z]))""")
+_ACCENT = re.compile(
+    r"""\\(["'`^~=.]|[cvuHk](?=[{ ]))\s*(?:\{\s*(\\[ij]|[A-Za-z])\s*\}|(\\[ij]|[A-Za-z]))""")
 # {\bf P} and \textbf{P}: the text stays, the markup goes.
 _FONT_GROUP = re.compile(r"\{\\(?:textbf|textit|texttt|bf|it|em|tt|sc|sl|rm|sf)\s+([^{}]*)\}")
 _FONT_COMMAND = re.compile(

@@ -31,10 +31,11 @@ _MONTHS = {m: i for i, m in enumerate(
 _DATE_LINE = re.compile(r"^([A-Za-z]{3})[a-z]*\.?\s+(\d{1,2})(?:,?\s+(\d{4}))?$")
 _ISO_DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
 
-#: A title longer than this is taken for an abstract that lost its title.
-MAX_TITLE = 400
-#: An abstract shorter than this that does not end a sentence is taken for a title.
+#: A title longer than this, or this long and of several sentences, is taken for an abstract.
+MAX_TITLE, LONG_TITLE = 400, 150
+#: An abstract shorter than this, of one sentence, is taken for a title.
 MIN_ABSTRACT = 80
+_SENTENCE_BREAK = re.compile(r"[.!?]\s+[A-Z]")
 
 
 def resolve_date(month: int, day: int, reference: datetime.date) -> datetime.date:
@@ -64,11 +65,12 @@ def _parse_date_line(text: str, reference: datetime.date) -> datetime.date | Non
 
 
 def _looks_like_abstract(text: str) -> bool:
-    return len(text) > MAX_TITLE
+    return len(text) > MAX_TITLE or (len(text) > LONG_TITLE
+                                     and _SENTENCE_BREAK.search(text) is not None)
 
 
 def _looks_like_title(text: str) -> bool:
-    return len(text) < MIN_ABSTRACT and not text.rstrip().endswith((".", "!", "?", ")"))
+    return len(text) < MIN_ABSTRACT and _SENTENCE_BREAK.search(text) is None
 
 
 def parse_page(text: str, path: str, reference: datetime.date) -> Digest:
