@@ -114,13 +114,16 @@ def write_digests(content: Path, digests: list[Digest]) -> list[Path]:
         for digest in digests:
             target = digest_path(Path(content), digest.date)
             handle, temp = tempfile.mkstemp(dir=folder, prefix=f".{target.name}.", suffix=".tmp")
+            staged.append((Path(temp), target))
             with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as out:
                 out.write(dump_digest(digest))
             # mkstemp makes the file private; an archive file is as readable as any other.
             os.chmod(temp, 0o666 & ~_umask())
-            staged.append((Path(temp), target))
         for temp, target in staged:
             os.replace(temp, target)
+    except OSError as exc:
+        raise DigestError(f"cannot write the archive: {exc.strerror or exc}", path=folder,
+                          fix="check free space and permissions; no file was changed") from exc
     finally:
         for temp, _ in staged:
             if temp.exists():

@@ -32,8 +32,20 @@ def _moment(date: datetime.date) -> datetime.datetime:
     return datetime.datetime(date.year, date.month, date.day, tzinfo=datetime.timezone.utc)
 
 
+# Once Markdown has made HTML, the character references that kept punctuation from being
+# read as Markdown can be plain characters again (all but those HTML itself reads).
+_PUNCTUATION_REFERENCE = re.compile(r"&#(\d+);")
+_HTML_SYNTAX = {"<", ">", "&", '"', "'"}
+
+
+def _plain_punctuation(match: re.Match) -> str:
+    char = chr(int(match.group(1)))
+    return match.group(0) if char in _HTML_SYNTAX or not char.isascii() else char
+
+
 def _html(markdown_text: str) -> str:
-    return xml_text(markdown.markdown(markdown_text, extensions=["attr_list"]))
+    html = markdown.markdown(markdown_text, extensions=["attr_list"])
+    return xml_text(_PUNCTUATION_REFERENCE.sub(_plain_punctuation, html))
 
 
 def paper_html(site: Site, paper: Paper) -> str:

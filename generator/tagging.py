@@ -17,6 +17,7 @@ the tag's ``exclude`` phrases does not count.
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
@@ -184,14 +185,26 @@ def _keys(word: str) -> tuple[str, str | None]:
 
 
 def _phrase_keys(phrase: str) -> list[tuple[str, ...]]:
-    """The word-key sequences a phrase matches: as written, and joined into one word
-    ("few-shot" -> fewshot) when it has several lowercase words."""
+    """The word-key sequences a phrase matches: as written, and with each hyphenated group
+    joined into one word ("few-shot learner" -> fewshot learner); a two-word phrase also
+    matches as one word ("few shot" -> fewshot)."""
+    def key(word: str) -> str:
+        return "=" + word if word.isupper() and len(word) > 1 else _singular(word.lower())
+
+    options = []
+    for group in phrase.split():
+        words = _WORD.findall(group)
+        if not words:
+            continue
+        choices = [tuple(key(w) for w in words)]
+        if len(words) > 1 and not any(w.isupper() and len(w) > 1 for w in words):
+            choices.append((_singular("".join(words).lower()),))
+        options.append(choices)
+    variants = {tuple(k for part in combo for k in part) for combo in itertools.product(*options)}
     words = _WORD.findall(phrase)
-    keys = tuple("=" + w if w.isupper() and len(w) > 1 else _singular(w.lower()) for w in words)
-    variants = [keys]
-    if len(words) > 1 and not any(k.startswith("=") for k in keys):
-        variants.append((_singular("".join(words).lower()),))
-    return variants
+    if len(words) == 2 and not any(w.isupper() and len(w) > 1 for w in words):
+        variants.add((_singular("".join(words).lower()),))
+    return sorted(variants)
 
 
 # -- matching -------------------------------------------------------------------------------

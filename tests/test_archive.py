@@ -1,0 +1,152 @@
+"""The archive only grows, never loses a paper, and a failed ingest changes nothing."""
+
+from __future__ import annotations
+
+import datetime
+import shutil
+from pathlib import Path
+
+import pytest
+
+from conftest import DATA, ROOT, snapshot
+from generator import archive as archive_store
+from generator.commands import ingest_files
+from generator.errors import DigestError
+from generator.ingest import yaml_records
+
+SEEDS = sorted((DATA / "seeds").glob("*.txt"))
+FIXTURE = DATA / "ingest" / "api_daily_papers.json"
+
+
+def ingest_seeds(content: Path) -> None:
+    ingest_files([SEEDS[0]], content=content, date=datetime.date(2026, 3, 2))
+    ingest_files(SEEDS[1:], content=content, date=datetime.date(2026, 11, 23))
+
+
+def test_sample_archive_holds_every_entry_once(tmp_path):
+    archive = archive_store.load(ROOT / "content")
+    entries = sum(len(d.papers) for d in archive.digests)
+    assert (entries, len(archive.papers)) == (334, 323)
+    repeated = [p for p in archive.papers if len(p.dates) > 1]
+    assert len(repeated) == 11
+    for paper in repeated:
+        assert list(paper.dates) == sorted(paper.dates)
+
+
+def test_sample_archive_is_what_the_seeds_give(tmp_path):
+    content = tmp_path / "content"
+    content.mkdir()
+    ingest_seeds(content)
+    assert snapshot(content / "digests") == snapshot(ROOT / "content" / "digests")
+
+
+def test_reingesting_is_a_no_op(tmp_path):
+    content = tmp_path / "content"
+    shutil.copytree(ROOT / "content", content)
+    before = snapshot(content)
+    report = ingest_files(SEEDS[1:], content=content, date=datetime.date(2026, 11, 23))
+    assert report.written == []
+    assert report.lines == ["Nothing to add: the archive already holds these papers."]
+    assert snapshot(content) == before
+
+
+def test_failed_ingest_leaves_the_archive_byte_for_byte(tmp_path):
+    content = tmp_path / "content"
+    shutil.copytree(ROOT / "content", content)
+    before = snapshot(content)
+    bad = DATA / "ingest" / "error_last_title_without_abstract.txt"
+    with pytest.raises(DigestError) as error:
+        ingest_files([FIXTURE, bad], content=content, date=datetime.date(2026, 11, 23))
+    assert "the last title has no abstract" in str(error.value)
+    assert snapshot(content) == before
+
+
+def test_write_interrupted_midway_leaves_every_file_as_it_was(tmp_path, monkeypatch):
+    content = tmp_path / "content"
+    shutil.copytree(ROOT / "content", content)
+    before = snapshot(content)
+    real_dump = yaml_records.dump_digest
+    calls = []
+
+    def failing_dump(digest):
+        calls.append(digest.date)
+        if len(calls) == 2:
+            raise OSError("disk full")
+        return real_dump(digest)
+
+    monkeypatch.setattr(archive_store, "dump_digest", failing_dump)
+    with pytest.raises(DigestError) as error:
+        ingest_files([FIXTURE, DATA / "ingest" / "layout_b_year_rollover.txt"],
+                     content=content, date=datetime.date(2027, 1, 2))
+    assert str(error.value) == (f"{content}/digests: cannot write the archive: disk full"
+                                " - check free space and permissions; no file was changed")
+    assert len(calls) == 2
+    assert snapshot(content) == before
+
+
+def test_corrections_by_hand_survive_a_reingest(tmp_path):
+    content = tmp_path / "content"
+    shutil.copytree(ROOT / "content", content)
+    day = content / "digests" / "2026-04-29.yaml"
+    text = day.read_text(encoding="utf-8")
+    corrected = text.replace("title: Deep Model Assembling",
+                             "title: Deep Model Assembling (corrected)\n  tags: [ensembles-boosting]")
+    assert corrected != text
+    day.write_text(corrected, encoding="utf-8")
+    ingest_files([SEEDS[2]], content=content, date=datetime.date(2026, 11, 23))
+    archive = archive_store.load(content)
+    paper = next(p for p in archive.papers if p.key == "deep-model-assembling")
+    assert paper.title == "Deep Model Assembling (corrected)"
+    assert paper.tags == ("ensembles-boosting",)
+
+
+def test_a_paper_keeps_its_key_when_its_arxiv_id_becomes_known(tmp_path):
+    content = tmp_path / "content"
+    shutil.copytree(ROOT / "content", content)
+    ingest_files([FIXTURE], content=content)
+    archive = archive_store.load(content)
+    eora = [p for p in archive.papers if p.title.startswith("EoRA")]
+    assert len(eora) == 1
+    paper = eora[0]
+    # First seen on the page of 11 March without an id: the key stays the title's.
+    assert paper.key == "eora-training-free-compensation-for-compressed-llm-with-eigenspace-low-rank-approximation"
+    assert paper.arxiv_id == "2603.04511"
+    assert paper.dates == (datetime.date(2026, 3, 6), datetime.date(2026, 3, 11))
+    assert paper.github_stars == 128
+
+
+def test_the_same_paper_found_by_arxiv_id_under_another_title(tmp_path):
+    content = tmp_path / "content"
+    content.mkdir()
+    ingest_files([FIXTURE], content=content)
+    renamed = FIXTURE.read_text(encoding="utf-8").replace(
+        '"title": "EoRA: Training-free', '"title": "EoRA (v2): Training-free')
+    later = tmp_path / "later.json"
+    later.write_text(renamed, encoding="utf-8")
+    ingest_files([later], content=content, date=datetime.date(2026, 3, 9))
+    archive = archive_store.load(content)
+    assert len(archive.papers) == 3
+    paper = next(p for p in archive.papers if p.key == "2603.04511")
+    assert paper.dates == (datetime.date(2026, 3, 6), datetime.date(2026, 3, 9))
+
+
+def test_empty_api_day_writes_nothing(tmp_path):
+    content = tmp_path / "content"
+    shutil.copytree(ROOT / "content", content)
+    before = snapshot(content)
+    report = ingest_files([DATA / "ingest" / "api_empty_day.json"], content=content,
+                          date=datetime.date(2026, 3, 7))
+    assert report.written == []
+    assert snapshot(content) == before
+
+
+def test_a_bad_archive_file_is_reported_with_its_line(tmp_path):
+    content = tmp_path / "content"
+    shutil.copytree(ROOT / "content", content)
+    (content / "digests" / "2026-05-01.yaml").write_text(
+        "date: 2026-05-01\npapers:\n- title: A\n  abstract: B\n  upvotes: many\n",
+        encoding="utf-8")
+    with pytest.raises(DigestError) as error:
+        archive_store.load(content)
+    assert str(error.value) == (f"{content}/digests/2026-05-01.yaml:3: 'upvotes' must be a whole"
+                                " number, got 'many' - correct 'upvotes' or remove it")

@@ -1,0 +1,147 @@
+"""Feeds: well-formed, valid Atom, stable GUIDs, deterministic, and hostile text stays text."""
+
+from __future__ import annotations
+
+import datetime
+import shutil
+
+import feedparser
+import lxml.etree as ET
+import pytest
+import rnc2rng
+
+from conftest import DATA, ROOT
+from generator.build import load_site
+from generator.commands import ingest_files
+from generator.config import load_config
+from generator.errors import BuildError
+from generator.feeds import render_feeds
+
+SITE_URL = "https://example.org/digest/"
+
+
+@pytest.fixture(scope="module")
+def atom_schema() -> ET.RelaxNG:
+    rng = rnc2rng.dumps(rnc2rng.loads((DATA / "atom.rnc").read_text(encoding="utf-8")))
+    return ET.RelaxNG(ET.fromstring(rng.encode("utf-8")))
+
+
+@pytest.fixture(scope="module")
+def sample_feeds() -> dict[str, bytes]:
+    site, _ = load_site(ROOT / "content", load_config(ROOT / "mkdocs.yml", site_url=SITE_URL))
+    return render_feeds(site)
+
+
+def test_every_feed_parses_without_error(sample_feeds):
+    feeds = {p: d for p, d in sample_feeds.items() if p.endswith(".xml")}
+    assert len(feeds) == 2 + 2 + 2 * 44
+    for path, data in feeds.items():
+        parsed = feedparser.parse(data)
+        assert not parsed.bozo, (path, parsed.get("bozo_exception"))
+        assert parsed.feed.title
+
+
+def test_atom_feeds_validate_against_the_rfc_4287_schema(sample_feeds, atom_schema):
+    for path, data in sample_feeds.items():
+        if path.endswith("atom.xml"):
+            assert atom_schema.validate(ET.fromstring(data)), (path, atom_schema.error_log)
+
+
+def test_main_feed_holds_the_newest_papers_with_permalinks(sample_feeds):
+    rss = feedparser.parse(sample_feeds["feed.xml"])
+    assert len(rss.entries) == 50
+    first = rss.entries[0]
+    assert first.title == ("Efficient LLM Training and Serving with Heterogeneous Context "
+                           "Sharding among Attention Heads")
+    assert first.id == first.link and first.link.startswith(SITE_URL + "papers/")
+    assert first.published_parsed[:3] == (2026, 4, 29)
+    assert {t.term for t in first.tags} >= {"Efficient inference"}
+    assert rss.feed.link == SITE_URL
+    atom = feedparser.parse(sample_feeds["atom.xml"])
+    assert [e.id for e in atom.entries] == [e.id for e in rss.entries]
+    assert atom.feed.updated_parsed[:3] == (2026, 4, 29)
+
+
+def test_tag_feeds_hold_only_their_topic(sample_feeds):
+    rss = feedparser.parse(sample_feeds["tags/diffusion-models/feed.xml"])
+    assert rss.entries
+    for entry in rss.entries:
+        assert "diffusion-models" in {t.get("scheme", "").rstrip("/").rsplit("/", 1)[-1]
+                                      for t in entry.tags} or \
+            any(t.term == "Diffusion models" for t in entry.tags)
+
+
+def test_digest_feed_has_one_item_per_day(sample_feeds):
+    parsed = feedparser.parse(sample_feeds["digests/feed.xml"])
+    assert [e.title for e in parsed.entries] == [
+        "Trending papers, Wednesday 29 April 2026", "Trending papers, Wednesday 11 March 2026",
+        "Trending papers, Monday 2 March 2026"]
+    content = parsed.entries[0].content[0].value
+    assert content.count("<li>") == 78
+    assert content.startswith("<ol>")
+
+
+def test_opml_lists_every_feed(sample_feeds):
+    root = ET.fromstring(sample_feeds["feeds.opml"])
+    urls = [o.get("xmlUrl") for o in root.iter("outline") if o.get("xmlUrl")]
+    assert len(urls) == 2 + 44
+    assert SITE_URL + "tags/video/feed.xml" in urls
+
+
+def test_building_twice_gives_identical_bytes(sample_feeds):
+    site, _ = load_site(ROOT / "content", load_config(ROOT / "mkdocs.yml", site_url=SITE_URL))
+    assert render_feeds(site) == sample_feeds
+
+
+def test_guids_and_links_stay_when_a_digest_is_added(tmp_path, sample_feeds):
+    content = tmp_path / "content"
+    shutil.copytree(ROOT / "content", content)
+    ingest_files([DATA / "ingest" / "layout_a_no_date.txt"], content=content,
+                 date=datetime.date(2026, 5, 1))
+    site, _ = load_site(content, load_config(ROOT / "mkdocs.yml", site_url=SITE_URL))
+    after = feedparser.parse(render_feeds(site)["feed.xml"])
+    before = feedparser.parse(sample_feeds["feed.xml"])
+    old = {e.title: (e.id, e.link) for e in before.entries}
+    new = {e.title: (e.id, e.link) for e in after.entries}
+    assert len(set(old) & set(new)) == 48
+    for title in set(old) & set(new):
+        assert old[title] == new[title]
+
+
+def test_hostile_text_stays_text_in_feeds(tmp_path):
+    content = tmp_path / "content"
+    (content / "digests").mkdir(parents=True)
+    title = "]]> <script>window.__pwned=1</script> & \x0b \ufffe <![CDATA[x]]>"
+    (content / "digests" / "2026-03-11.yaml").write_text(
+        "date: 2026-03-11\npapers:\n- title: " + repr(title).replace("\\x0b", "\\v")
+        .replace("\\ufffe", "\\uFFFE").replace("'", '"')
+        + "\n  abstract: '<img src=x onerror=alert(1)> [x](javascript:alert(1)) & more'\n",
+        encoding="utf-8")
+    site, _ = load_site(content, load_config(ROOT / "mkdocs.yml", site_url=SITE_URL))
+    feeds = render_feeds(site)
+    for path in ("feed.xml", "atom.xml", "digests/feed.xml", "digests/atom.xml"):
+        parsed = feedparser.parse(feeds[path])
+        assert not parsed.bozo, path
+        entry = parsed.entries[0]
+        if path.startswith("digests"):
+            assert "&lt;script&gt;" in entry.content[0].value
+            assert "<script" not in entry.content[0].value
+            continue
+        assert entry.title == "]]> <script>window.__pwned=1</script> & <![CDATA[x]]>"
+        html = entry.content[0].value
+        assert "<img" not in html and "<a " not in html
+        assert "&#60;img src=x onerror=alert(1)&#62;" in html
+
+
+def test_feeds_need_a_site_url(tmp_path):
+    config = tmp_path / "mkdocs.yml"
+    text = (ROOT / "mkdocs.yml").read_text(encoding="utf-8")
+    config.write_text(text.replace("site_url: https://example.github.io/paper-digest/\n", ""),
+                      encoding="utf-8")
+    (tmp_path / "templates").symlink_to(ROOT / "templates")
+    site, _ = load_site(DATA / "small", load_config(config))
+    with pytest.raises(BuildError) as error:
+        render_feeds(site)
+    assert str(error.value) == (
+        f"{config}: site_url is not set, and feeds need absolute links - add 'site_url: "
+        "https://<you>.github.io/<repo>/' to it, or pass --site-url")

@@ -1,0 +1,151 @@
+"""Rendered Markdown: golden files for a small archive, slugs, and stable URLs."""
+
+from __future__ import annotations
+
+import datetime
+import difflib
+import shutil
+from pathlib import Path
+
+import pytest
+
+from conftest import DATA, ROOT
+from generator import archive as archive_store
+from generator.build import load_site, render
+from generator.commands import ingest_files
+from generator.config import load_config
+from generator.layout import url_of
+from generator.pages import md
+from generator.urls import assign_slugs, slugify
+
+SMALL = DATA / "small"
+GOLDEN = DATA / "golden"
+SITE_URL = "https://example.org/digest/"
+
+
+def render_small() -> dict[str, bytes]:
+    config = load_config(ROOT / "mkdocs.yml", site_url=SITE_URL)
+    site, _ = load_site(SMALL, config)
+    return render(site, config.templates)
+
+
+def test_golden_files(update_golden):
+    """Every generated file of the small archive, byte for byte. Review changes like code;
+    regenerate with `pytest --update-golden`."""
+    files = {p: d for p, d in render_small().items() if not p.startswith("assets/")}
+    if update_golden:
+        shutil.rmtree(GOLDEN, ignore_errors=True)
+        for path, data in files.items():
+            (GOLDEN / path).parent.mkdir(parents=True, exist_ok=True)
+            (GOLDEN / path).write_bytes(data)
+    expected = {p.relative_to(GOLDEN).as_posix(): p.read_bytes()
+                for p in GOLDEN.rglob("*") if p.is_file()}
+    assert sorted(files) == sorted(expected)
+    for path, data in files.items():
+        if data != expected[path]:
+            diff = "\n".join(difflib.unified_diff(
+                expected[path].decode().splitlines(), data.decode().splitlines(),
+                f"golden/{path}", f"rendered/{path}", lineterm=""))
+            pytest.fail(f"{path} differs from its golden file:\n{diff}")
+
+
+def test_rendering_is_deterministic():
+    assert render_small() == render_small()
+
+
+def test_md_escape_leaves_no_markdown_syntax():
+    hostile = "<script>x</script> [a](javascript:b) {{ 7*7 }} {% x %} {: onclick=y } *_|$ <!-- # ---"
+    escaped = md(hostile)
+    for char in "<>[](){}*_|$#!-:=`\\":
+        assert char not in escaped.replace("&#", "").replace(";", ""), char
+
+
+@pytest.mark.parametrize("title", ["../../etc/passwd", "CON", "???", "x" * 1500, "😀 emoji",
+                                   "深度学习的综述", "a/b\\c:d*e?f\"g<h>i|j", ".hidden", "-"])
+def test_slugs_are_safe_file_names(title):
+    slug = slugify(title)
+    assert slug and len(slug) <= 90
+    assert set(slug) <= set("abcdefghijklmnopqrstuvwxyz0123456789-")
+    assert slug.lower() not in {"con", "prn", "aux", "nul"}
+    assert not slug.startswith("-") and not slug.endswith("-")
+
+
+def test_slug_collisions_leave_the_earlier_paper_its_slug():
+    assert assign_slugs(["a.b", "a-b", "a b"]) == {"a.b": "a-b", "a-b": "a-b-2", "a b": "a-b-3"}
+
+
+def test_different_titles_keep_different_slugs_when_cut():
+    long_a, long_b = "x" * 1500 + "a", "x" * 1500 + "b"
+    assert slugify(long_a) != slugify(long_b)
+
+
+def test_urls_survive_a_new_digest(tmp_path):
+    """Build, add a digest, build again: every earlier paper URL still shows the same paper."""
+    content = tmp_path / "content"
+    shutil.copytree(ROOT / "content", content)
+    config = load_config(ROOT / "mkdocs.yml", site_url=SITE_URL)
+    before, _ = load_site(content, config)
+    urls_before = {p.key: url_of(before.paper_page(p)) for p in before.papers}
+    ingest_files([DATA / "ingest" / "api_daily_papers.json"], content=content)
+    ingest_files([DATA / "ingest" / "layout_a_no_date.txt"], content=content,
+                 date=datetime.date(2026, 5, 1))
+    after, _ = load_site(content, config)
+    urls_after = {p.key: url_of(after.paper_page(p)) for p in after.papers}
+    assert len(urls_after) == len(urls_before) + 2
+    for key, url in urls_before.items():
+        assert urls_after[key] == url
+    pages = render(after, config.templates)
+    for paper in before.papers:
+        page = pages[after.paper_page(after.by_key[paper.key])].decode()
+        assert f"# {md(paper.title)}\n" in page
+
+
+def test_every_sample_paper_has_a_page_and_is_on_its_digest_pages():
+    config = load_config(ROOT / "mkdocs.yml", site_url=SITE_URL)
+    site, _ = load_site(ROOT / "content", config)
+    pages = render(site, config.templates)
+    archive = archive_store.load(ROOT / "content")
+    assert len(site.papers) == len(archive.papers) == 323
+    for digest in site.digests:
+        text = pages[f"digests/{digest.date}.md"].decode()
+        for paper in digest.papers:
+            assert f"[{md(paper.title)}](../{site.paper_page(paper)})" in text
+
+
+def test_stale_generated_files_are_removed_and_unchanged_ones_kept(tmp_path):
+    from generator.build import write_docs
+    docs = tmp_path / "docs"
+    assert write_docs(docs, {"a.md": b"A", "b/c.md": b"C"}) == (2, 0)
+    mtime = (docs / "a.md").stat().st_mtime_ns
+    assert write_docs(docs, {"a.md": b"A"}) == (0, 1)
+    assert (docs / "a.md").stat().st_mtime_ns == mtime
+    assert not (docs / "b").exists()
+
+
+def test_a_folder_paper_digest_did_not_write_is_never_cleaned(tmp_path):
+    from generator.build import write_docs
+    from generator.errors import BuildError
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "mine.md").write_text("my notes")
+    with pytest.raises(BuildError):
+        write_docs(docs, {"a.md": b"A"})
+    assert (docs / "mine.md").read_text() == "my notes"
+
+
+def test_templates_are_used_with_strict_undefined(tmp_path):
+    from generator.errors import BuildError
+    from generator.layout import gather
+    from generator.tagging import load_taxonomy
+    import dataclasses
+    templates = tmp_path / "templates"
+    shutil.copytree(ROOT / "templates", templates)
+    (templates / "feeds.md.j2").write_text("{{ no_such_variable }}\n")
+    config = dataclasses.replace(load_config(ROOT / "mkdocs.yml", site_url=SITE_URL),
+                                 templates=templates)
+    site = gather(archive_store.load(SMALL), load_taxonomy(ROOT / "content" / "taxonomy.yaml"),
+                  config)
+    with pytest.raises(BuildError) as error:
+        render(site, templates)
+    assert "'no_such_variable' is undefined" in str(error.value)
+    assert str(error.value).startswith(str(templates / "feeds.md.j2"))
