@@ -10,8 +10,10 @@
       showImages: false,
       resetStyles: false,
       processResult: function (result) {
-        // Show the paper's date beside its title; Pagefind renders it as text.
-        if (result.meta && result.meta.date) result.meta.title += " (" + result.meta.date + ")";
+        // The paper's date and topics beside its title; Pagefind renders the title as text.
+        var meta = result.meta || {};
+        var extra = [meta.date, meta.tags].filter(Boolean).join(" · ");
+        if (extra) meta.title = (meta.title || "") + " · " + extra;
         return result;
       },
     });

@@ -1,0 +1,136 @@
+"""The command line: help for every command, exact error lines, exit codes, no tracebacks."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+
+import pytest
+
+from conftest import DATA, ROOT, snapshot
+from generator.cli import COMMANDS, main, make_parser
+
+
+def run(capsys, *argv) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_every_command_has_help_and_is_in_the_readme(capsys):
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    for command in COMMANDS:
+        with pytest.raises(SystemExit) as exit_:
+            main([command, "--help"])
+        assert exit_.value.code == 0
+        out, _ = capsys.readouterr()
+        assert out.startswith(f"usage: digest {command}")
+        assert f"`digest {command}" in readme, command
+    choices = make_parser()._subparsers._group_actions[0].choices
+    assert set(choices) == set(COMMANDS)
+
+
+def test_readme_quick_start_is_two_commands():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    block = readme.split("## Quick start", 1)[1].split("```sh\n", 1)[1].split("```", 1)[0]
+    commands = [line.split("#")[0].strip() for line in block.splitlines() if line.strip()]
+    assert commands == ["pip install -e . && digest build", "bash .ci/run"]
+    assert "python -m pytest" in readme
+    assert "python3 -m pytest" in (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+
+
+def test_ingest_error_is_one_line_with_exit_1_and_nothing_written(project, capsys):
+    before = snapshot(project / "content")
+    bad = DATA / "ingest" / "error_last_title_without_abstract.txt"
+    code, out, err = run(capsys, "ingest", str(bad))
+    assert code == 1
+    assert out == ""
+    assert err == (f"{bad}:9: the last title has no abstract: 'Prompting Is All You Need?'"
+                   " - add its abstract on the next line, or remove it\n")
+    assert snapshot(project / "content") == before
+
+
+def test_ingest_without_a_date_says_to_pass_one(project, capsys):
+    page = DATA / "ingest" / "error_no_date.txt"
+    code, _, err = run(capsys, "ingest", str(page))
+    assert (code, err) == (1, f"{page}:1: no date in digest - pass --date YYYY-MM-DD\n")
+
+
+def test_every_bad_file_is_reported_at_once(project, capsys):
+    files = [DATA / "ingest" / n for n in ("error_empty_file.txt", "error_malformed_json.json")]
+    code, _, err = run(capsys, "ingest", *map(str, files))
+    assert code == 1
+    assert err.splitlines() == [
+        f"{files[0]}:1: the file is empty - pass a saved digest page, an API JSON answer or an"
+        " archive YAML",
+        f"{files[1]}:3: not valid JSON: Expecting ',' delimiter (column 3) - pass the API's"
+        " answer unchanged"]
+
+
+def test_a_missing_file_is_a_clear_error(project, capsys):
+    code, _, err = run(capsys, "ingest", "no-such-file.txt")
+    assert (code, err) == (1, "no-such-file.txt: cannot read: No such file or directory"
+                              " - check the file name\n")
+
+
+def test_a_bad_date_option_is_a_usage_error(project, capsys):
+    with pytest.raises(SystemExit) as exit_:
+        main(["ingest", "x.txt", "--date", "11/03/2026"])
+    assert exit_.value.code == 2
+    assert "'11/03/2026' is not a date; write it as YYYY-MM-DD" in capsys.readouterr().err
+
+
+def test_ingest_then_list_json(project, capsys):
+    code, out, _ = run(capsys, "ingest", str(DATA / "ingest" / "layout_a_no_date.txt"),
+                       "--date", "2026-05-01")
+    assert code == 0
+    assert out == ("2026-05-01: 2 papers, 2 new to the archive -> "
+                   "content/digests/2026-05-01.yaml\n")
+    code, out, _ = run(capsys, "list", "--json")
+    papers = json.loads(out)
+    assert len(papers) == 325
+    first = papers[0]
+    assert first["key"] == "transfer-learning-made-simple"
+    assert first["dates"] == ["2026-05-01"]
+    assert first["url"] == "papers/transfer-learning-made-simple/"
+    assert first["links"] == ["https://github.com/example/transfer"]
+    assert set(first) >= {"key", "title", "abstract", "dates", "tags", "links", "url"}
+    for paper in papers:
+        assert paper["dates"] == sorted(paper["dates"])
+        assert all(re.fullmatch(r"\d{4}-\d{2}-\d{2}", d) for d in paper["dates"])
+
+
+def test_tags_report_and_why(project, capsys):
+    code, out, _ = run(capsys, "tags")
+    assert code == 0
+    assert out.startswith("323 papers, 322 tagged (99.7%), median 3 tags a paper")
+    assert "Tags on more than a third of the archive: none" in out
+    code, out, _ = run(capsys, "tags", "--why", "deep-model-assembling")
+    assert code == 0
+    assert out.splitlines()[0] == "Deep Model Assembling  [deep-model-assembling]"
+    assert '    title: "Model Assembling" (phrase: model assembling)' in out
+    code, _, err = run(capsys, "tags", "--why", "nope")
+    assert (code, err) == (1, "content: no paper with key 'nope' - see the keys with"
+                              " 'digest list'\n")
+
+
+def test_a_bad_taxonomy_stops_the_build_before_anything_is_written(project, capsys):
+    (project / "content" / "taxonomy.yaml").write_text(
+        "tags:\n  - id: video\n    name: Video\n    match: []\n", encoding="utf-8")
+    code, _, err = run(capsys, "build")
+    assert code == 1
+    assert err == (f"content/taxonomy.yaml:2: tag 'video': 'match' must be a non-empty list of"
+                   " phrases - write it as match: [first phrase, second phrase]\n")
+    assert not (project / "build").exists() and not (project / "site").exists()
+
+
+def test_module_and_console_script_run_without_traceback(tmp_path):
+    bad = DATA / "ingest" / "error_binary_file.txt"
+    result = subprocess.run([sys.executable, "-m", "generator", "ingest", str(bad),
+                             "--content", str(tmp_path)], capture_output=True, text=True)
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    assert result.stderr == (f"{bad}:1: this is a binary file, not a digest - pass the digest"
+                             " saved as text (UTF-8)\n")

@@ -1,0 +1,100 @@
+"""The built sample site: every paper on a page, strict MkDocs, search index, no third-party
+requests, small pages, and the same bytes on every build."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import lxml.html
+
+from conftest import make_project, snapshot
+from generator import archive as archive_store
+from generator.build import build
+
+
+def pages(site: Path):
+    return sorted(site.rglob("*.html"))
+
+
+def test_sample_site_builds_with_a_home_page(served_sample):
+    site = served_sample["site"]
+    assert (site / "index.html").is_file()
+    assert (site / "sitemap.xml").is_file()
+    assert (site / "pagefind" / "pagefind-ui.js").is_file()
+    assert (site / "feed.xml").is_file() and (site / "feeds.opml").is_file()
+
+
+def test_every_paper_of_the_sample_is_on_its_own_page(served_sample):
+    site, result = served_sample["site"], served_sample["result"]
+    archive = archive_store.load(served_sample["project"] / "content")
+    assert len(archive.papers) == 323
+    for paper in archive.papers:
+        page = site / result.site.paper_page(paper).removesuffix(".md") / "index.html"
+        doc = lxml.html.parse(str(page)).getroot()
+        assert doc.findtext(".//h1").strip() == paper.title
+        assert doc.find(".//title").text.startswith(paper.title)
+        article = doc.find_class("md-content__inner")[0].text_content()
+        assert paper.abstract[:200] in " ".join(article.split())
+
+
+def test_pages_load_nothing_from_other_hosts(served_sample):
+    for page in pages(served_sample["site"]):
+        doc = lxml.html.parse(str(page)).getroot()
+        for element in doc.iter("script", "link", "img", "iframe"):
+            if element.tag == "link" and element.get("rel") not in ("stylesheet", "preload",
+                                                                     "icon", "modulepreload"):
+                continue
+            url = element.get("src") or element.get("href") or ""
+            assert not url.startswith(("http://", "https://", "//")) or \
+                url.startswith(served_sample["url"]), (page, url)
+        assert "fonts.googleapis" not in page.read_text(encoding="utf-8")
+
+
+def test_every_page_announces_the_feeds_and_papers_have_open_graph(served_sample):
+    site, url = served_sample["site"], served_sample["url"]
+    for page in pages(site):
+        if page.name == "404.html" or "pagefind" in page.parts:
+            continue
+        head = lxml.html.parse(str(page)).getroot().find("head")
+        feeds = [link.get("href") for link in head.iter("link")
+                 if link.get("rel") == "alternate" and link.get("type") == "application/rss+xml"]
+        assert feeds == [url + "feed.xml"], page
+    paper = site / "papers" / "deep-model-assembling" / "index.html"
+    head = lxml.html.parse(str(paper)).getroot().find("head")
+    og = {m.get("property"): m.get("content") for m in head.iter("meta") if m.get("property")}
+    assert og["og:title"] == "Deep Model Assembling"
+    assert og["og:type"] == "article"
+    assert og["og:description"].startswith("Large deep learning models have achieved")
+
+
+def test_paper_pages_stay_small(served_sample):
+    sizes = [p.stat().st_size for p in (served_sample["site"] / "papers").rglob("index.html")]
+    assert len(sizes) == 323
+    assert max(sizes) <= 30_000
+
+
+def test_navigation_lists_sections_not_papers(served_sample):
+    for page in ("index.html", "papers/deep-model-assembling/index.html"):
+        html = (served_sample["site"] / page).read_text(encoding="utf-8")
+        tabs = lxml.html.fromstring(html).find_class("md-tabs__link")
+        labels = [" ".join(a.text_content().split()) for a in tabs]
+        assert labels == ["Home", "Digests", "Topics", "Feeds", "Search"]
+    paper = (served_sample["site"] / "papers/deep-model-assembling/index.html").read_text()
+    # Only its related papers: the navigation does not list every paper on every page.
+    assert paper.count('href="../') - paper.count('href="../../') < 20
+
+
+def test_the_same_archive_builds_the_same_bytes(tmp_path, served_sample):
+    folder = make_project(tmp_path / "again", served_sample["project"] / "content")
+    previous = Path.cwd()
+    os.chdir(folder)
+    try:
+        build(folder / "content", config_file=folder / "mkdocs.yml", out=folder / "site",
+              site_url=served_sample["url"], strict=True)
+    finally:
+        os.chdir(previous)
+    first, second = snapshot(served_sample["site"]), snapshot(folder / "site")
+    assert sorted(first) == sorted(second)
+    differing = [p for p in first if first[p] != second[p]]
+    assert differing == []
