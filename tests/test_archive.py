@@ -7,8 +7,8 @@ import shutil
 from pathlib import Path
 
 import pytest
-
 from conftest import DATA, ROOT, snapshot
+
 from generator import archive as archive_store
 from generator.commands import ingest_files
 from generator.errors import DigestError
@@ -89,8 +89,9 @@ def test_corrections_by_hand_survive_a_reingest(tmp_path):
     shutil.copytree(ROOT / "content", content)
     day = content / "digests" / "2026-04-29.yaml"
     text = day.read_text(encoding="utf-8")
-    corrected = text.replace("title: Deep Model Assembling",
-                             "title: Deep Model Assembling (corrected)\n  tags: [ensembles-boosting]")
+    corrected = text.replace(
+        "title: Deep Model Assembling",
+        "title: Deep Model Assembling (corrected)\n  tags: [ensembles-boosting]")
     assert corrected != text
     day.write_text(corrected, encoding="utf-8")
     ingest_files([SEEDS[2]], content=content, date=datetime.date(2026, 11, 23))
@@ -109,7 +110,8 @@ def test_a_paper_keeps_its_key_when_its_arxiv_id_becomes_known(tmp_path):
     assert len(eora) == 1
     paper = eora[0]
     # First seen on the page of 11 March without an id: the key stays the title's.
-    assert paper.key == "eora-training-free-compensation-for-compressed-llm-with-eigenspace-low-rank-approximation"
+    assert paper.key == ("eora-training-free-compensation-for-compressed-llm-with-eigenspace-"
+                         "low-rank-approximation")
     assert paper.arxiv_id == "2603.04511"
     assert paper.dates == (datetime.date(2026, 3, 6), datetime.date(2026, 3, 11))
     assert paper.github_stars == 128

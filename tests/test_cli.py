@@ -8,8 +8,8 @@ import subprocess
 import sys
 
 import pytest
-
 from conftest import DATA, ROOT, snapshot
+
 from generator.cli import COMMANDS, main, make_parser
 
 
@@ -121,7 +121,7 @@ def test_a_bad_taxonomy_stops_the_build_before_anything_is_written(project, caps
         "tags:\n  - id: video\n    name: Video\n    match: []\n", encoding="utf-8")
     code, _, err = run(capsys, "build")
     assert code == 1
-    assert err == (f"content/taxonomy.yaml:2: tag 'video': 'match' must be a non-empty list of"
+    assert err == ("content/taxonomy.yaml:2: tag 'video': 'match' must be a non-empty list of"
                    " phrases - write it as match: [first phrase, second phrase]\n")
     assert not (project / "build").exists() and not (project / "site").exists()
 

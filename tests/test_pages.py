@@ -5,11 +5,10 @@ from __future__ import annotations
 import datetime
 import difflib
 import shutil
-from pathlib import Path
 
 import pytest
-
 from conftest import DATA, ROOT
+
 from generator import archive as archive_store
 from generator.build import load_site, render
 from generator.commands import ingest_files
@@ -54,7 +53,8 @@ def test_rendering_is_deterministic():
 
 
 def test_md_escape_leaves_no_markdown_syntax():
-    hostile = "<script>x</script> [a](javascript:b) {{ 7*7 }} {% x %} {: onclick=y } *_|$ <!-- # ---"
+    hostile = ("<script>x</script> [a](javascript:b) {{ 7*7 }} {% x %} {: onclick=y } *_|$"
+               " <!-- # ---")
     escaped = md(hostile)
     for char in "<>[](){}*_|$#!-:=`\\":
         assert char not in escaped.replace("&#", "").replace(";", ""), char
@@ -134,10 +134,11 @@ def test_a_folder_paper_digest_did_not_write_is_never_cleaned(tmp_path):
 
 
 def test_templates_are_used_with_strict_undefined(tmp_path):
+    import dataclasses
+
     from generator.errors import BuildError
     from generator.layout import gather
     from generator.tagging import load_taxonomy
-    import dataclasses
     templates = tmp_path / "templates"
     shutil.copytree(ROOT / "templates", templates)
     (templates / "feeds.md.j2").write_text("{{ no_such_variable }}\n")
