@@ -1,0 +1,145 @@
+"""The GitHub workflows: valid against the workflow schema, least privilege, pinned actions,
+and the publish job's shell steps, run in order against a local API server."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from conftest import ROOT, make_project
+from test_fetch import FIXTURE, ScriptedAPI
+
+WORKFLOWS = ROOT / ".github" / "workflows"
+
+
+def load(name: str) -> dict:
+    # YAML 1.1 reads the key "on" as True.
+    data = yaml.safe_load((WORKFLOWS / name).read_text(encoding="utf-8"))
+    data["on"] = data.pop(True, data.get("on"))
+    return data
+
+
+def test_workflows_validate_against_the_github_workflow_schema():
+    result = subprocess.run(
+        [sys.executable, "-m", "check_jsonschema", "--builtin-schema", "vendor.github-workflows",
+         *map(str, sorted(WORKFLOWS.glob("*.yml")))], capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert sorted(p.name for p in WORKFLOWS.glob("*.yml")) == ["ci.yml", "publish.yml"]
+
+
+def test_publish_runs_daily_on_push_and_by_hand_with_least_privilege():
+    flow = load("publish.yml")
+    assert flow["on"]["schedule"][0]["cron"] == "17 6 * * *"
+    assert flow["on"]["push"]["branches"] == ["main"]
+    assert "date" in flow["on"]["workflow_dispatch"]["inputs"]
+    assert flow["permissions"] == {}
+    assert flow["concurrency"]["group"] == "publish"
+    jobs = flow["jobs"]
+    assert jobs["build"]["permissions"] == {"contents": "write"}
+    assert jobs["deploy"]["permissions"] == {"pages": "write", "id-token": "write"}
+    assert jobs["report"]["permissions"] == {}
+    uses = [s["uses"] for job in jobs.values() for s in job["steps"] if "uses" in s]
+    assert {u.split("@")[0] for u in uses} >= {
+        "actions/checkout", "actions/setup-python", "actions/configure-pages",
+        "actions/upload-pages-artifact", "actions/deploy-pages"}
+    for ref in uses:
+        assert re.fullmatch(r"[\w.-]+/[\w.-]+@[0-9a-f]{40}", ref), ref
+    setup = next(s for s in jobs["build"]["steps"] if s.get("uses", "").startswith(
+        "actions/setup-python"))
+    assert setup["with"]["cache"] == "pip"
+    # A failed fetch still publishes, then fails the run.
+    fetch = next(s for s in jobs["build"]["steps"] if s.get("id") == "fetch")
+    assert fetch["continue-on-error"] is True
+    assert jobs["report"]["if"] == "always() && needs.build.outputs.fetched == 'failure'"
+
+
+def test_ci_workflow_runs_the_test_suite_on_push_and_pull_request():
+    flow = load("ci.yml")
+    assert set(flow["on"]) == {"push", "pull_request"}
+    assert flow["permissions"] == {"contents": "read"}
+    assert flow["jobs"]["test"]["steps"][-1]["run"] == "bash .ci/run"
+
+
+def _expand(value: str, context: dict[str, str]) -> str:
+    return re.sub(r"\$\{\{\s*([^}]+?)\s*\}\}", lambda m: context.get(m.group(1), ""), value)
+
+
+def run_publish_steps(repo: Path, context: dict[str, str]) -> dict[str, int]:
+    """Run the build job's shell steps in order, as the runner would; Install is skipped (the
+    package is installed already). Returns each step's exit code."""
+    job = load("publish.yml")["jobs"]["build"]
+    env = {**os.environ, **{k: _expand(str(v), context) for k, v in job["env"].items()}}
+    codes = {}
+    for step in job["steps"]:
+        if "run" not in step or step["name"] == "Install":
+            continue
+        step_env = {**env, **{k: _expand(str(v), context)
+                              for k, v in step.get("env", {}).items()}}
+        result = subprocess.run(["bash", "-e", "-c", _expand(step["run"], context)], cwd=repo,
+                                env=step_env, capture_output=True, text=True)
+        codes[step["name"]] = result.returncode
+        if result.returncode and not step.get("continue-on-error"):
+            pytest.fail(f"step {step['name']!r} failed:\n{result.stdout}\n{result.stderr}")
+    return codes
+
+
+@pytest.fixture
+def repo(tmp_path):
+    remote = tmp_path / "remote.git"
+    subprocess.run(["git", "init", "-q", "--bare", "-b", "main", str(remote)], check=True)
+    folder = make_project(tmp_path / "repo")
+    git = ["git", "-C", str(folder), "-c", "user.name=t", "-c", "user.email=t@example.org"]
+    subprocess.run(["git", "init", "-q", "-b", "main", str(folder)], check=True)
+    subprocess.run([*git, "add", "-A"], check=True)
+    subprocess.run([*git, "commit", "-q", "-m", "start"], check=True)
+    subprocess.run([*git, "remote", "add", "origin", str(remote)], check=True)
+    subprocess.run([*git, "push", "-q", "origin", "main"], check=True)
+    return folder
+
+
+def point_api(repo: Path, url: str) -> None:
+    config = repo / "mkdocs.yml"
+    text = config.read_text(encoding="utf-8")
+    config.write_text(text.replace("api_url: https://huggingface.co/api/daily_papers",
+                                   f"api_url: {url}"), encoding="utf-8")
+
+
+def test_publish_steps_fetch_commit_push_and_build(repo, tmp_path):
+    api = ScriptedAPI()
+    try:
+        api.answer(0, (200, {}, FIXTURE))
+        point_api(repo, api.url)
+        context = {"inputs.date": "2026-03-06", "github.ref": "refs/heads/main",
+                   "steps.pages.outputs.base_url": "https://example.org/digest"}
+        codes = run_publish_steps(repo, context)
+    finally:
+        api.server.shutdown()
+    assert set(codes.values()) == {0}
+    log = subprocess.run(["git", "-C", str(tmp_path / "remote.git"), "log", "--format=%s",
+                          "main"], capture_output=True, text=True, check=True).stdout
+    assert log.splitlines()[0] == "Archive the digest of 2026-03-06"
+    assert (repo / "content" / "digests" / "2026-03-06.yaml").is_file()
+    assert (repo / "site" / "index.html").is_file()
+    assert "https://example.org/digest/papers/" in (repo / "site" / "feed.xml").read_text()
+
+
+def test_a_failed_fetch_still_publishes_the_archive(repo):
+    api = ScriptedAPI()
+    try:
+        api.answer(0, (200, {}, b"<html>maintenance</html>"))
+        point_api(repo, api.url)
+        context = {"inputs.date": "2026-03-06", "github.ref": "refs/heads/main",
+                   "steps.pages.outputs.base_url": "https://example.org/digest"}
+        codes = run_publish_steps(repo, context)
+    finally:
+        api.server.shutdown()
+    assert codes["Fetch the day's papers"] == 1
+    assert [c for name, c in codes.items() if name != "Fetch the day's papers"] == [0, 0, 0]
+    assert not (repo / "content" / "digests" / "2026-03-06.yaml").exists()
+    assert (repo / "site" / "index.html").is_file()
