@@ -11,7 +11,6 @@ from __future__ import annotations
 import datetime
 import email.utils
 import json
-import socket
 import time
 import urllib.error
 import urllib.parse
@@ -67,7 +66,7 @@ def get_json(url: str, *, sleep: Callable[[float], None] | None = None,
                                  fix="check --api and --date") from exc
             retry_in = _retry_after(exc.headers.get("Retry-After"), attempt)
             problem = f"HTTP {exc.code} {exc.reason}"
-        except (urllib.error.URLError, socket.timeout, ConnectionError) as exc:
+        except (TimeoutError, urllib.error.URLError, ConnectionError) as exc:
             reason = getattr(exc, "reason", exc)
             retry_in = min(2.0 ** attempt, MAX_WAIT)
             problem = f"cannot reach the API ({reason})"

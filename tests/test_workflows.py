@@ -11,7 +11,6 @@ from pathlib import Path
 
 import pytest
 import yaml
-
 from conftest import ROOT, make_project
 from test_fetch import FIXTURE, ScriptedAPI
 
