@@ -7,8 +7,8 @@ import shutil
 from pathlib import Path
 
 import pytest
-from conftest import DATA, ROOT, snapshot
 
+from conftest import DATA, ROOT, snapshot
 from generator import archive as archive_store
 from generator.commands import ingest_files
 from generator.errors import DigestError

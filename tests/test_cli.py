@@ -8,8 +8,8 @@ import subprocess
 import sys
 
 import pytest
-from conftest import DATA, ROOT, snapshot
 
+from conftest import DATA, ROOT, snapshot
 from generator.cli import COMMANDS, main, make_parser
 
 

@@ -9,8 +9,8 @@ import feedparser
 import lxml.etree as ET
 import pytest
 import rnc2rng
-from conftest import DATA, ROOT
 
+from conftest import DATA, ROOT
 from generator.build import load_site
 from generator.commands import ingest_files
 from generator.config import load_config

@@ -10,8 +10,8 @@ import urllib.parse
 
 import pytest
 import yaml
-from conftest import DATA, snapshot
 
+from conftest import DATA, snapshot
 from generator import archive as archive_store
 from generator.cli import main
 from generator.errors import FetchError

@@ -7,8 +7,8 @@ import difflib
 import shutil
 
 import pytest
-from conftest import DATA, ROOT
 
+from conftest import DATA, ROOT
 from generator import archive as archive_store
 from generator.build import load_site, render
 from generator.commands import ingest_files

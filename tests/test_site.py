@@ -7,8 +7,8 @@ import os
 from pathlib import Path
 
 import lxml.html
-from conftest import make_project, snapshot
 
+from conftest import make_project, snapshot
 from generator import archive as archive_store
 from generator.build import build
 

@@ -7,10 +7,10 @@ import statistics
 
 import pytest
 import yaml
-from conftest import ROOT
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from conftest import ROOT
 from generator import archive as archive_store
 from generator.errors import DigestError
 from generator.records import Paper

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+
 from conftest import ROOT, make_project
 from test_fetch import FIXTURE, ScriptedAPI
 
