@@ -7,6 +7,7 @@ its square. Ties are broken by key, so the result is deterministic.
 
 from __future__ import annotations
 
+import heapq
 import math
 import re
 from collections import Counter, defaultdict
@@ -16,7 +17,7 @@ from generator.records import Paper
 #: Terms kept per paper; enough to find close neighbours, few enough to stay fast.
 TERMS_PER_PAPER = 15
 #: A term in more than this share of papers says little about closeness and is not indexed.
-MAX_DOCUMENT_SHARE = 0.02
+MAX_DOCUMENT_SHARE = 0.005
 _WORD = re.compile(r"[a-z][a-z0-9\-]{2,}")
 _STOP = frozenset("""
 about above across after again against also among an and any are around as at based be been
@@ -44,12 +45,16 @@ def related_papers(papers: list[Paper], k: int = 5) -> dict[str, tuple[str, ...]
     for c in counts:
         df.update(c.keys())
     n = len(papers)
+    idf = {t: math.log((1 + n) / (1 + d)) for t, d in df.items()}
+    damp = [0.0] + [1 + math.log(tf) for tf in range(1, 64)]
     vectors = []
     for c in counts:
-        weights = {t: (1 + math.log(tf)) * math.log((1 + n) / (1 + df[t])) for t, tf in c.items()}
-        top = sorted(weights.items(), key=lambda item: (-item[1], item[0]))[:TERMS_PER_PAPER]
-        norm = math.sqrt(sum(w * w for _, w in top)) or 1.0
-        vectors.append({t: w / norm for t, w in top})
+        weights = [((damp[tf] if tf < 64 else 1 + math.log(tf)) * idf[t], t)
+                   for t, tf in c.items()]
+        # Strongest terms; equal weights are settled by the term, so the choice is stable.
+        top = heapq.nsmallest(TERMS_PER_PAPER, weights, key=lambda wt: (-wt[0], wt[1]))
+        norm = math.sqrt(sum(w * w for w, _ in top)) or 1.0
+        vectors.append({t: w / norm for w, t in top})
     common = max(20, int(n * MAX_DOCUMENT_SHARE))
     index: dict[str, list[tuple[int, float]]] = defaultdict(list)
     for i, vector in enumerate(vectors):
