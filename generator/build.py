@@ -73,11 +73,15 @@ def render(site: Site, templates: Path) -> dict[str, bytes]:
     """Every file of docs_dir: pages, feeds and the site's own assets."""
     files = {path: text.encode("utf-8") for path, text in render_pages(site).items()}
     files.update(render_feeds(site))
-    assets = templates / "assets"
-    for asset in sorted(assets.rglob("*")) if assets.is_dir() else ():
-        if asset.is_file():
-            files[f"assets/{asset.relative_to(assets).as_posix()}"] = asset.read_bytes()
+    files.update(site_assets(templates))
     return files
+
+
+def site_assets(templates: Path) -> dict[str, bytes]:
+    """The stylesheet and script of templates/assets, copied as they are."""
+    assets = templates / "assets"
+    return {f"assets/{a.relative_to(assets).as_posix()}": a.read_bytes()
+            for a in sorted(assets.rglob("*")) if a.is_file()} if assets.is_dir() else {}
 
 
 def write_docs(docs_dir: Path, files: dict[str, bytes]) -> tuple[int, int]:

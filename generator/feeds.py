@@ -17,7 +17,7 @@ from feedgen.feed import FeedGenerator
 from generator import layout
 from generator.errors import BuildError
 from generator.layout import Site, first_sentence
-from generator.pages import href, md
+from generator.pages import href, html_text, md
 from generator.records import Paper
 
 # Characters XML 1.0 cannot carry.
@@ -43,8 +43,11 @@ def _plain_punctuation(match: re.Match) -> str:
     return match.group(0) if char in _HTML_SYNTAX or not char.isascii() else char
 
 
+_MARKDOWN = markdown.Markdown(extensions=["attr_list"])
+
+
 def _html(markdown_text: str) -> str:
-    html = markdown.markdown(markdown_text, extensions=["attr_list"])
+    html = _MARKDOWN.reset().convert(markdown_text)
     return xml_text(_PUNCTUATION_REFERENCE.sub(_plain_punctuation, html))
 
 
@@ -57,7 +60,7 @@ def paper_html(site: Site, paper: Paper) -> str:
     links = " · ".join(f"[{md(label)}]({href(url)})" for label, url in layout.paper_links(paper))
     if links:
         parts.append(links)
-    parts.append(md(paper.abstract))
+    parts.append(f"<p>{html_text(paper.abstract)}</p>")
     return _html("\n\n".join(parts))
 
 
@@ -81,7 +84,7 @@ def _feed(site: Site, *, title: str, subtitle: str, page: str, self_path: str,
     return feed
 
 
-def _paper_entry(feed: FeedGenerator, site: Site, paper: Paper) -> None:
+def _paper_entry(feed: FeedGenerator, site: Site, paper: Paper, contents: dict[str, str]) -> None:
     entry = feed.add_entry(order="append")
     url = site.paper_url(paper)
     entry.id(url)
@@ -92,7 +95,10 @@ def _paper_entry(feed: FeedGenerator, site: Site, paper: Paper) -> None:
     entry.updated(_moment(paper.last_seen))
     entry.pubDate(_moment(paper.last_seen))
     entry.summary(xml_text(first_sentence(paper.abstract)))
-    entry.content(paper_html(site, paper), type="html")
+    # A paper is in the main feed and a feed per topic, two formats each: render it once.
+    if paper.key not in contents:
+        contents[paper.key] = paper_html(site, paper)
+    entry.content(contents[paper.key], type="html")
     for tag_id in paper.tags:
         tag = site.tags_by_id[tag_id]
         entry.category(term=tag.id, label=xml_text(tag.name),
@@ -102,7 +108,7 @@ def _paper_entry(feed: FeedGenerator, site: Site, paper: Paper) -> None:
 
 
 def papers_feed(site: Site, papers: list[Paper], *, title: str, subtitle: str, page: str,
-                rss: str, atom: str, out: dict[str, bytes]) -> None:
+                rss: str, atom: str, out: dict[str, bytes], contents: dict[str, str]) -> None:
     newest = papers[: site.config.feed_items]
     updated = max((p.last_seen for p in newest), default=site.last_updated)
     # One feed object per format: each names its own address as rel="self".
@@ -110,7 +116,7 @@ def papers_feed(site: Site, papers: list[Paper], *, title: str, subtitle: str, p
         feed = _feed(site, title=title, subtitle=subtitle, page=page, self_path=path,
                      updated=updated)
         for paper in newest:
-            _paper_entry(feed, site, paper)
+            _paper_entry(feed, site, paper, contents)
         out[path] = feed.atom_str(pretty=True) if path == atom else feed.rss_str(pretty=True)
 
 
@@ -176,15 +182,16 @@ def render_feeds(site: Site) -> dict[str, bytes]:
                          fix="add 'site_url: https://<you>.github.io/<repo>/' to it, "
                              "or pass --site-url")
     out: dict[str, bytes] = {}
+    contents: dict[str, str] = {}
     papers_feed(site, list(site.papers), title=f"{site.config.site_name}: newest papers",
                 subtitle=site.config.site_description, page=layout.HOME, rss=layout.RSS,
-                atom=layout.ATOM, out=out)
+                atom=layout.ATOM, out=out, contents=contents)
     for tag in site.tags:
         rss, atom = layout.tag_feeds(tag.id)
         papers_feed(site, list(site.tag_papers[tag.id]),
                     title=f"{site.config.site_name}: {tag.name}",
                     subtitle=tag.description or tag.name, page=layout.tag_page(tag.id),
-                    rss=rss, atom=atom, out=out)
+                    rss=rss, atom=atom, out=out, contents=contents)
     digest_feed(site, out)
     out[layout.OPML] = opml(site)
     return out

@@ -1,9 +1,10 @@
 """Site -> {path in docs_dir: Markdown text}, rendered from the Jinja2 templates in templates/.
 
 Pure: only processes data. Untrusted text (titles, abstracts, authors, keywords) reaches
-Markdown only through the ``md`` filter, front matter only through :func:`front_matter` (HTML-
-escaped, then written by the YAML dumper), and URLs only through ``href``. Nothing a paper says
-can become HTML, Markdown syntax, an attribute list, Jinja or YAML structure.
+Markdown only through the ``md`` filter, or inside a raw HTML block through the ``html``
+filter; front matter only through :func:`front_matter` (HTML-escaped, then written by the YAML
+dumper); URLs only through ``href``. Nothing a paper says can become HTML, Markdown syntax, an
+attribute list, Jinja or YAML structure.
 """
 
 from __future__ import annotations
@@ -37,6 +38,14 @@ def md(text: object) -> str:
     return str(text).translate(_MD_ESCAPES)
 
 
+def html_text(text: object) -> str:
+    """Text -> HTML that shows exactly that text, for a raw HTML block in the Markdown.
+
+    Markdown leaves a raw HTML block as it is (no links, emphasis or attribute lists inside),
+    and skipping Markdown's inline processing is what makes long abstracts cheap to build."""
+    return html.escape(str(text), quote=True)
+
+
 def href(url: str) -> str:
     """A URL that stays one URL inside a Markdown link: anything but plain URL characters is
     percent-encoded (parentheses, brackets, quotes, spaces)."""
@@ -66,7 +75,7 @@ def make_environment(templates: Path) -> jinja2.Environment:
         keep_trailing_newline=True,
         autoescape=False,  # the output is Markdown: text is escaped by the md filter instead
     )
-    env.filters.update(md=md, href=href, long_date=layout.long_date,
+    env.filters.update(md=md, html=html_text, href=href, long_date=layout.long_date,
                        short_date=layout.short_date, month_name=layout.month_name,
                        first_sentence=layout.first_sentence)
     env.globals.update(front_matter=front_matter, link=_link, layout=layout)

@@ -1,0 +1,329 @@
+"""Benchmark: build a synthetic archive of N papers and time every stage.
+
+    python benchmarks/bench.py                      # N = 1,000 and 10,000; writes REPORT.md
+    python benchmarks/bench.py --sizes 1000         # a quick run
+
+Each size runs in a fresh process (peak memory is that process's). The archive is made from the
+sample digests' real titles and abstracts, recombined: digests of 25 papers a day, about 3% of
+papers appearing on a second day. For each size it records the time of each stage, peak
+memory, page sizes, a rebuild after one more day's digest (and whether it equals a full build),
+the bytes a first search downloads (in Chromium, when it is installed), and a reference run: a
+bare mkdocs-material build of the same paper pages with a minimal config and a small nav.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import os
+import random
+import resource
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from generator import archive as archive_store  # noqa: E402
+from generator.build import run_mkdocs, run_pagefind, site_assets, write_docs  # noqa: E402
+from generator.commands import IngestReport, add_digests  # noqa: E402
+from generator.config import load_config  # noqa: E402
+from generator.feeds import render_feeds  # noqa: E402
+from generator.layout import gather  # noqa: E402
+from generator.pages import render_pages  # noqa: E402
+from generator.records import Digest, Paper, paper_key  # noqa: E402
+from generator.similarity import related_papers  # noqa: E402
+from generator.tagging import load_taxonomy  # noqa: E402
+
+PER_DAY = 25
+LAST_DAY = datetime.date(2026, 4, 29)
+
+
+def free_port() -> int:
+    import socket
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+#: Where the benchmark serves the built site; pages and feeds are built for this address.
+SITE_URL = f"http://127.0.0.1:{free_port()}/"
+
+
+def peak_mib() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def synthetic_digests(n: int, seed: int = 0) -> list[Digest]:
+    """N papers in digests of 25 a day, ending on LAST_DAY, from recombined real text."""
+    rng = random.Random(seed)
+    sample = archive_store.load(ROOT / "content").papers
+    titles = [p.title for p in sample]
+    sentences = [s.strip() + "." for p in sample for s in p.abstract.split(". ") if len(s) > 40]
+    papers = []
+    for i in range(n):
+        left, right = rng.choice(titles), rng.choice(titles)
+        title = f"{left.split(':')[0]}: {right.split(':')[-1].strip()} ({i})"
+        abstract = " ".join(rng.sample(sentences, rng.randint(5, 9)))
+        papers.append(Paper(key=paper_key(title, None), title=title, abstract=abstract))
+    days = -(-n // PER_DAY)
+    digests = []
+    for d in range(days):
+        date = LAST_DAY - datetime.timedelta(days=days - 1 - d)
+        chunk = papers[d * PER_DAY:(d + 1) * PER_DAY]
+        if d and rng.random() < 0.8:  # a paper trending again on a later day
+            chunk = chunk + [rng.choice(papers[max(0, (d - 5) * PER_DAY):d * PER_DAY])]
+        digests.append(Digest(date=date, papers=tuple(chunk), source="yaml").with_date(date))
+    return digests
+
+
+def make_project(folder: Path, digests: list[Digest]) -> Path:
+    if folder.exists():
+        shutil.rmtree(folder)
+    (folder / "content").mkdir(parents=True)
+    shutil.copy(ROOT / "mkdocs.yml", folder / "mkdocs.yml")
+    shutil.copy(ROOT / "content" / "taxonomy.yaml", folder / "content" / "taxonomy.yaml")
+    (folder / "templates").symlink_to(ROOT / "templates")
+    archive_store.write_digests(folder / "content", digests)
+    return folder
+
+
+def timed(results: dict, name: str, func, *args, **kwargs):
+    start = time.perf_counter()
+    value = func(*args, **kwargs)
+    results["stages"][name] = round(time.perf_counter() - start, 2)
+    results["peak_mib"][name] = round(peak_mib(), 1)
+    return value
+
+
+def full_build(results: dict, folder: Path) -> None:
+    """The stages of `digest build`, one by one (build.build runs the same functions)."""
+    config = load_config(folder / "mkdocs.yml", site_url=SITE_URL)
+    taxonomy = timed(results, "load taxonomy", load_taxonomy, folder / "content" / "taxonomy.yaml")
+    archive = timed(results, "load archive", archive_store.load, folder / "content")
+    site = timed(results, "tag and lay out", gather, archive, taxonomy, config, related={})
+    related = timed(results, "related papers", related_papers, list(site.papers),
+                    config.related_papers)
+    site = gather(archive, taxonomy, config, related=related)
+    pages = timed(results, "render Markdown", render_pages, site)
+    feeds = timed(results, "render feeds", render_feeds, site)
+    files = {p: t.encode() for p, t in pages.items()} | feeds | site_assets(config.templates)
+    timed(results, "write docs", write_docs, config.docs_dir, files)
+    timed(results, "mkdocs", run_mkdocs, config, folder / "site", strict=False,
+          last_updated=site.last_updated)
+    timed(results, "pagefind", run_pagefind, folder / "site")
+    before_mkdocs = ["load taxonomy", "load archive", "tag and lay out", "related papers",
+                     "render Markdown", "render feeds", "write docs"]
+    results["before_mkdocs_s"] = round(sum(results["stages"][s] for s in before_mkdocs), 2)
+    results["full_build_s"] = round(sum(results["stages"].values()), 2)
+    papers = sorted((folder / "site" / "papers").rglob("index.html"))
+    sizes = [p.stat().st_size for p in papers]
+    results["paper_pages"] = len(papers)
+    results["paper_page_kb"] = {"max": round(max(sizes) / 1024, 1),
+                                "mean": round(sum(sizes) / len(sizes) / 1024, 1)}
+    tags = [p.stat().st_size for p in (folder / "site" / "tags").rglob("index.html")]
+    results["largest_tag_page_kb"] = round(max(tags) / 1024, 1)
+    results["home_kb"] = round((folder / "site" / "index.html").stat().st_size / 1024, 1)
+    results["pagefind_mb"] = round(sum(p.stat().st_size for p in
+                                       (folder / "site" / "pagefind").rglob("*")
+                                       if p.is_file()) / 2**20, 1)
+
+
+def one_more_day(folder: Path, n: int) -> None:
+    date = LAST_DAY + datetime.timedelta(days=1)
+    papers = tuple(Paper(key=f"new-paper-{i}", title=f"A New Paper on Diffusion Models {i}",
+                         abstract="We study diffusion models for video generation. " * 4)
+                   for i in range(PER_DAY))
+    add_digests(folder / "content", [Digest(date=date, papers=papers).with_date(date)],
+                IngestReport())
+
+
+def rebuild_after_one_day(results: dict, folder: Path, n: int, verify: bool) -> None:
+    from generator.build import build
+    one_more_day(folder, n)
+    start = time.perf_counter()
+    build(folder / "content", config_file=folder / "mkdocs.yml", out=folder / "site",
+          site_url=SITE_URL)
+    results["rebuild_after_one_day_s"] = round(time.perf_counter() - start, 2)
+    if verify:
+        fresh = folder.parent / f"{folder.name}-fresh"
+        if fresh.exists():
+            shutil.rmtree(fresh)
+        shutil.copytree(folder, fresh, symlinks=True, ignore=shutil.ignore_patterns("site",
+                                                                                     "build"))
+        os.chdir(fresh)
+        build(fresh / "content", config_file=fresh / "mkdocs.yml", out=fresh / "site",
+              site_url=SITE_URL)
+        os.chdir(folder)
+        a, b = _files(folder / "site"), _files(fresh / "site")
+        results["rebuild_equals_full_build"] = a == b
+        shutil.rmtree(fresh)
+
+
+def _files(site: Path) -> dict[str, bytes]:
+    return {p.relative_to(site).as_posix(): p.read_bytes()
+            for p in sorted(site.rglob("*")) if p.is_file()}
+
+
+def reference_build(results: dict, folder: Path) -> None:
+    """Bare mkdocs-material over the same paper pages: minimal config, a one-page nav."""
+    ref = folder.parent / f"{folder.name}-reference"
+    if ref.exists():
+        shutil.rmtree(ref)
+    shutil.copytree(folder / "build" / "docs" / "papers", ref / "docs" / "papers")
+    (ref / "docs" / "index.md").write_text("# Papers\n", encoding="utf-8")
+    (ref / "mkdocs.yml").write_text("site_name: Reference\ntheme:\n  name: material\n"
+                                    "nav:\n  - Home: index.md\n", encoding="utf-8")
+    start = time.perf_counter()
+    subprocess.run([sys.executable, "-m", "mkdocs", "build", "-q"], cwd=ref, check=True,
+                   env={**os.environ, "NO_MKDOCS_2_WARNING": "1"})
+    results["reference_s"] = round(time.perf_counter() - start, 2)
+    index = ref / "site" / "search" / "search_index.json"
+    results["reference_search_index_mb"] = round(index.stat().st_size / 2**20, 1)
+    shutil.rmtree(ref)
+
+
+def first_search_bytes(results: dict, folder: Path) -> None:
+    """What a visitor downloads for a first search, measured in Chromium."""
+    chromium = os.environ.get("CHROMIUM") or "/usr/bin/chromium"
+    if not Path(chromium).exists():
+        results["first_search_kb"] = None
+        return
+    import functools
+    import http.server
+    import threading
+
+    from playwright.sync_api import sync_playwright
+
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+    port = int(SITE_URL.rsplit(":", 1)[1].strip("/"))
+    server = http.server.ThreadingHTTPServer(
+        ("127.0.0.1", port), functools.partial(Quiet, directory=str(folder / "site")))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=chromium, args=[
+                "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"])
+            page = browser.new_page()
+            page.goto(SITE_URL + "search/")
+            page.wait_for_load_state("networkidle")
+            sizes: list[int] = []
+            page.on("response", lambda r: sizes.append(len(r.body()))
+                    if "/pagefind/" in r.url else None)
+            start = time.perf_counter()
+            page.locator("#pagefind-search input").fill("diffusion")
+            page.locator(".pagefind-ui__result-link").first.wait_for(timeout=60_000)
+            results["first_search_s"] = round(time.perf_counter() - start, 2)
+            page.wait_for_load_state("networkidle")
+            loaded = page.evaluate("""() => performance.getEntriesByType('resource')
+                .filter(e => e.name.includes('/pagefind/'))
+                .reduce((sum, e) => sum + (e.transferSize || e.encodedBodySize), 0)""")
+            results["first_search_kb"] = round(max(loaded, sum(sizes)) / 1024, 1)
+            browser.close()
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def run_one(n: int, work: Path, verify: bool) -> dict:
+    results: dict = {"papers": n, "stages": {}, "peak_mib": {}}
+    start = time.perf_counter()
+    digests = synthetic_digests(n)
+    folder = make_project(work / f"n{n}", digests)
+    results["digests"] = len(digests)
+    results["synthesis_s"] = round(time.perf_counter() - start, 2)
+    os.chdir(folder)
+    full_build(results, folder)
+    results["peak_mib_total"] = round(peak_mib(), 1)
+    first_search_bytes(results, folder)
+    reference_build(results, folder)
+    rebuild_after_one_day(results, folder, n, verify)
+    return results
+
+
+def report(runs: list[dict]) -> str:
+    lines = ["# Benchmark report", "",
+             f"Made by `python benchmarks/bench.py` on {datetime.date.today()}, "
+             f"{os.cpu_count()} cores, Python {sys.version.split()[0]}. Times in seconds; "
+             "every figure comes from the run shown, none from a timed test.", ""]
+    stages = list(runs[0]["stages"])
+    lines += ["## Stages of a full build", "",
+              "| stage | " + " | ".join(f"{r['papers']:,} papers" for r in runs) + " |",
+              "| --- |" + " ---: |" * len(runs)]
+    for stage in stages:
+        lines.append(f"| {stage} | " + " | ".join(str(r["stages"][stage]) for r in runs) + " |")
+    rows = [
+        ("everything before MkDocs", lambda r: r["before_mkdocs_s"]),
+        ("papers per second before MkDocs",
+         lambda r: f"{r['papers'] / r['before_mkdocs_s']:,.0f}"),
+        ("full build", lambda r: r["full_build_s"]),
+        ("reference: bare mkdocs-material, same paper pages", lambda r: r["reference_s"]),
+        ("full build / reference", lambda r: f"{r['full_build_s'] / r['reference_s']:.2f}"),
+        ("rebuild after one more day", lambda r: r["rebuild_after_one_day_s"]),
+        ("rebuild / full build",
+         lambda r: f"{r['rebuild_after_one_day_s'] / r['full_build_s']:.0%}"),
+        ("rebuild output equals a full build",
+         lambda r: {True: "yes", False: "no", None: "not checked"}[
+             r.get("rebuild_equals_full_build")]),
+        ("peak memory, MiB", lambda r: r["peak_mib_total"]),
+        ("paper page, largest / mean KB",
+         lambda r: f"{r['paper_page_kb']['max']} / {r['paper_page_kb']['mean']}"),
+        ("largest tag page, KB", lambda r: r["largest_tag_page_kb"]),
+        ("home page, KB", lambda r: r["home_kb"]),
+        ("Pagefind index on disk, MB", lambda r: r["pagefind_mb"]),
+        ("first search downloads, KB", lambda r: r["first_search_kb"]),
+        ("first search, seconds to the first result", lambda r: r.get("first_search_s")),
+        ("reference: Material's lunr search_index.json, MB",
+         lambda r: r["reference_search_index_mb"]),
+    ]
+    lines += ["", "## Totals and targets", "",
+              "| figure | " + " | ".join(f"{r['papers']:,} papers" for r in runs) + " |",
+              "| --- |" + " ---: |" * len(runs)]
+    for name, get in rows:
+        lines.append(f"| {name} | " + " | ".join(str(get(r)) for r in runs) + " |")
+    lines += ["", "## Peak memory after each stage (MiB)", "",
+              "| stage | " + " | ".join(f"{r['papers']:,} papers" for r in runs) + " |",
+              "| --- |" + " ---: |" * len(runs)]
+    for stage in stages:
+        lines.append(f"| {stage} | " + " | ".join(str(r["peak_mib"][stage]) for r in runs)
+                     + " |")
+    return "\n".join(lines) + "\n"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000])
+    parser.add_argument("--work", type=Path, default=ROOT / "benchmarks" / "out")
+    parser.add_argument("--report", type=Path, default=ROOT / "benchmarks" / "REPORT.md")
+    parser.add_argument("--no-verify", action="store_true",
+                        help="skip the second full build that checks the rebuild's output")
+    parser.add_argument("--one", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--json", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    args.work.mkdir(parents=True, exist_ok=True)
+    if args.one:
+        result = run_one(args.one, args.work.resolve(), not args.no_verify)
+        args.json.write_text(json.dumps(result, indent=2), encoding="utf-8")
+        return 0
+    runs = []
+    for n in args.sizes:
+        out = args.work / f"n{n}.json"
+        print(f"benchmark: {n:,} papers ...", file=sys.stderr, flush=True)
+        command = [sys.executable, __file__, "--one", str(n), "--work", str(args.work),
+                   "--json", str(out)] + (["--no-verify"] if args.no_verify else [])
+        subprocess.run(command, check=True, env={**os.environ, "CI": "1"})
+        runs.append(json.loads(out.read_text(encoding="utf-8")))
+    args.report.write_text(report(runs), encoding="utf-8")
+    print(report(runs))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
