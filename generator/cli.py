@@ -138,7 +138,9 @@ def cmd_build(args) -> int:
 def cmd_serve(args) -> int:
     import functools
     import http.server
-    args.site_url, args.strict = None, False
+    # Built for the address it is served at: feeds, the sitemap and Material's instant
+    # navigation all use the site URL.
+    args.site_url, args.strict = f"http://127.0.0.1:{args.port}/", False
     cmd_build(args)
     out = args.out or Path("site")
     handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(out))

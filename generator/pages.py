@@ -78,7 +78,7 @@ def make_environment(templates: Path) -> jinja2.Environment:
     env.filters.update(md=md, html=html_text, href=href, long_date=layout.long_date,
                        short_date=layout.short_date, month_name=layout.month_name,
                        first_sentence=layout.first_sentence)
-    env.globals.update(front_matter=front_matter, link=_link, layout=layout)
+    env.globals.update(front_matter=front_matter, link=_link, served=_served, layout=layout)
     return env
 
 
@@ -86,6 +86,13 @@ def make_environment(templates: Path) -> jinja2.Environment:
 def _link(context, target: str) -> str:
     """Relative link from the page being rendered to ``target`` (a docs_dir path)."""
     return layout.relative(target, context["page_path"])
+
+
+@jinja2.pass_context
+def _served(context, target: str) -> str:
+    """Link for raw HTML (which MkDocs does not rewrite) from the page being rendered to the
+    page ``target`` (a docs_dir path), as served with directory URLs."""
+    return layout.served_link(layout.url_of(target), context["page_path"])
 
 
 def render_pages(site: Site) -> dict[str, str]:

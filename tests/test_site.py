@@ -98,3 +98,29 @@ def test_the_same_archive_builds_the_same_bytes(tmp_path, served_sample):
     assert sorted(first) == sorted(second)
     differing = [p for p in first if first[p] != second[p]]
     assert differing == []
+
+
+def test_every_internal_link_resolves(served_sample):
+    """Links in raw HTML are not checked by MkDocs: every page, every href, checked here."""
+    import posixpath
+    import urllib.parse
+    site, url = served_sample["site"], served_sample["url"]
+    broken = []
+    for page in pages(site):
+        if "pagefind" in page.parts:
+            continue
+        base = url + page.relative_to(site).parent.as_posix() + "/"
+        doc = lxml.html.parse(str(page)).getroot()
+        for element in doc.iter("a", "link"):
+            href = element.get("href")
+            if not href or href.startswith(("#", "mailto:")):
+                continue
+            target = urllib.parse.urljoin(base, href)
+            if not target.startswith(url):
+                continue
+            path = posixpath.normpath(urllib.parse.urlsplit(target).path[len("/"):]) \
+                if urllib.parse.urlsplit(target).path != "/" else "."
+            file = site / urllib.parse.unquote(path)
+            if not (file.is_file() or (file / "index.html").is_file()):
+                broken.append((page.relative_to(site).as_posix(), href))
+    assert broken == []
