@@ -40,9 +40,12 @@ def digest_path(content: Path, date: datetime.date) -> Path:
     return content / DIGESTS / f"{date.isoformat()}.yaml"
 
 
-def load(content: Path) -> Archive:
-    """Read every digest file; report every bad file at once."""
+def load(content: Path, *, missing_ok: bool = False) -> Archive:
+    """Read every digest file; report every bad file at once. With ``missing_ok``, a content
+    folder that does not exist yet is an empty archive (the first ingest makes it)."""
     folder = Path(content) / DIGESTS
+    if missing_ok and not Path(content).exists():
+        return Archive(digests=(), papers=())
     if not Path(content).is_dir():
         raise DigestError("no such content folder", path=content,
                           fix="pass --content DIR, or run from the project folder")

@@ -76,7 +76,8 @@ def make_parser() -> argparse.ArgumentParser:
                              "reference year for a page date such as 'Mar 11'")
     ingest.add_argument("--format", choices=("text", "api", "yaml"), default=None,
                         help="the input format (default: detected)")
-    _content_arg(ingest)
+    ingest.add_argument("--content", type=Path, default=None, metavar="DIR",
+                        help="the archive folder to add to (default: ./content, made if missing)")
 
     listing = commands.add_parser(
         "list", help="list every paper of the archive",
@@ -102,7 +103,8 @@ def make_parser() -> argparse.ArgumentParser:
                        help="the API address (default: extra.digest.api_url in mkdocs.yml)")
     fetch.add_argument("--config", type=Path, default=None, metavar="FILE",
                        help="the site config (default: ./mkdocs.yml, else the embedded one)")
-    _content_arg(fetch)
+    fetch.add_argument("--content", type=Path, default=None, metavar="DIR",
+                       help="the archive folder to add to (default: ./content, made if missing)")
     return parser
 
 
@@ -118,8 +120,15 @@ class Reporter:
 
 
 def _content(args) -> Path:
+    """The archive to read: --content, else ./content, else the embedded sample."""
     from generator.config import default_content_dir
     return args.content if args.content is not None else default_content_dir()
+
+
+def _writable_content(args) -> Path:
+    """The archive to add to: --content, else ./content (made on the first ingest). Never the
+    embedded sample, which lives inside the installed package."""
+    return args.content if args.content is not None else Path("content")
 
 
 def cmd_build(args) -> int:
@@ -153,7 +162,8 @@ def cmd_serve(args) -> int:
 
 def cmd_ingest(args) -> int:
     from generator.commands import ingest_files
-    report = ingest_files(args.files, content=_content(args), fmt=args.format, date=args.date)
+    report = ingest_files(args.files, content=_writable_content(args), fmt=args.format,
+                          date=args.date)
     for warning in report.warnings:
         print(f"warning: {warning}", file=sys.stderr)
     for line in report.lines:
@@ -182,7 +192,7 @@ def cmd_tags(args) -> int:
 
 def cmd_fetch(args) -> int:
     from generator.fetch import fetch_command
-    for line in fetch_command(content=_content(args), date=args.date, api=args.api,
+    for line in fetch_command(content=_writable_content(args), date=args.date, api=args.api,
                               config_file=args.config):
         print(line)
     return 0

@@ -28,7 +28,7 @@ class IngestReport:
 
 def add_digests(content: Path, digests: list[Digest], report: IngestReport) -> IngestReport:
     """Add dated digests to the archive in one atomic write; say what changed."""
-    archive = archive_store.load(content)
+    archive = archive_store.load(content, missing_ok=True)
     known = {p.key for p in archive.papers}
     changes = archive_store.plan_additions(archive, [d for d in digests if d.papers])
     report.written = archive_store.write_digests(content, changes) if changes else []

@@ -134,3 +134,13 @@ def test_module_and_console_script_run_without_traceback(tmp_path):
     assert "Traceback" not in result.stderr
     assert result.stderr == (f"{bad}:1: this is a binary file, not a digest - pass the digest"
                              " saved as text (UTF-8)\n")
+
+
+def test_ingest_outside_a_project_starts_a_new_archive_in_content(tmp_path, monkeypatch,
+                                                                   capsys):
+    monkeypatch.chdir(tmp_path)
+    code, out, _ = run(capsys, "ingest", str(DATA / "ingest" / "layout_b_with_date.txt"))
+    assert code == 0
+    assert out.startswith("2026-03-11: 2 papers, 2 new to the archive -> content/digests/")
+    assert sorted(p.name for p in (tmp_path / "content" / "digests").iterdir()) == \
+        ["2026-03-11.yaml"]
