@@ -139,7 +139,8 @@ def test_module_and_console_script_run_without_traceback(tmp_path):
 def test_ingest_outside_a_project_starts_a_new_archive_in_content(tmp_path, monkeypatch,
                                                                    capsys):
     monkeypatch.chdir(tmp_path)
-    code, out, _ = run(capsys, "ingest", str(DATA / "ingest" / "layout_b_with_date.txt"))
+    code, out, _ = run(capsys, "ingest", str(DATA / "ingest" / "layout_b_with_date.txt"),
+                       "--date", "2026-11-23")
     assert code == 0
     assert out.startswith("2026-03-11: 2 papers, 2 new to the archive -> content/digests/")
     assert sorted(p.name for p in (tmp_path / "content" / "digests").iterdir()) == \
