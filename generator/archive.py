@@ -16,7 +16,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from generator.errors import DigestError, ErrorList, ParseError
+from generator.errors import DigestError, ErrorList, ParseError, raise_all
 from generator.ingest.clean import decode
 from generator.ingest.yaml_records import dump_digest, parse_yaml
 from generator.records import Digest, Paper, assign_keys, merge_digests, merge_paper
@@ -65,8 +65,7 @@ def load(content: Path, *, missing_ok: bool = False) -> Archive:
             errors.extend(exc.errors)
         except DigestError as exc:
             errors.append(exc)
-    if errors:
-        raise errors[0] if len(errors) == 1 else ErrorList(errors)
+    raise_all(errors)
     digests.sort(key=lambda d: d.date)
     return Archive(digests=tuple(digests), papers=tuple(merge_digests(digests)))
 

@@ -12,7 +12,7 @@ from pathlib import Path
 from generator import archive as archive_store
 from generator.build import taxonomy_path
 from generator.config import load_config
-from generator.errors import DigestError, ErrorList
+from generator.errors import DigestError, ErrorList, raise_all
 from generator.ingest import read_digest
 from generator.layout import Site, gather, url_of
 from generator.records import Digest
@@ -66,8 +66,7 @@ def ingest_files(files: list[Path], *, content: Path, fmt: str | None = None,
         if not digest.papers:
             report.lines.append(f"{path}: no papers (an empty day); nothing to add")
         digests.append(digest)
-    if errors:
-        raise errors[0] if len(errors) == 1 else ErrorList(errors)
+    raise_all(errors)
     return add_digests(Path(content), digests, report)
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import yaml
 
-from generator.errors import ConfigError, ErrorList
+from generator.errors import ConfigError, raise_all
 
 
 def data_root() -> Path:
@@ -127,8 +127,7 @@ def load_config(config_file: Path | None = None, site_url: str | None = None) ->
                                   path=path, line=_line_of(path, "site_url"),
                                   fix="set it like 'site_url: https://you.github.io/digest/'"))
         url = None
-    if errors:
-        raise errors[0] if len(errors) == 1 else ErrorList(errors)
+    raise_all(errors)
     if url and not url.endswith("/"):
         url += "/"
     embedded = path.resolve() == (data_root() / "mkdocs.yml").resolve()

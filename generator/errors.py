@@ -51,3 +51,24 @@ class ErrorList(DigestError):
 
     def __str__(self) -> str:
         return "\n".join(str(e) for e in self.errors)
+
+
+class ParseErrorList(ErrorList, ParseError):
+    """Several parse errors: still a ParseError, so readers raise nothing else."""
+
+
+class ConfigErrorList(ErrorList, ConfigError):
+    """Several config or taxonomy errors."""
+
+
+def raise_all(errors: list[DigestError]) -> None:
+    """Raise the one problem, or all of them as one error of their common kind."""
+    if not errors:
+        return
+    if len(errors) == 1:
+        raise errors[0]
+    if all(isinstance(e, ParseError) for e in errors):
+        raise ParseErrorList(errors)
+    if all(isinstance(e, ConfigError) for e in errors):
+        raise ConfigErrorList(errors)
+    raise ErrorList(errors)

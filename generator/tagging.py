@@ -26,7 +26,7 @@ from pathlib import Path
 
 import yaml
 
-from generator.errors import ConfigError, ErrorList
+from generator.errors import ConfigError, raise_all
 from generator.ingest.clean import decode
 from generator.ingest.yaml_records import _did_you_mean, _LineLoader
 from generator.records import Paper
@@ -157,8 +157,7 @@ def parse_taxonomy(data: object, path: str) -> Taxonomy:
                             description=str(item.get("description") or "").strip(),
                             match=phrases["match"], exclude=phrases["exclude"],
                             min_score=min_score))
-    if errors:
-        raise errors[0] if len(errors) == 1 else ErrorList(errors)
+    raise_all(errors)
     return Taxonomy(tags=tuple(tags), origin=path)
 
 

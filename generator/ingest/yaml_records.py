@@ -20,7 +20,7 @@ import difflib
 
 import yaml
 
-from generator.errors import ErrorList, ParseError
+from generator.errors import ParseError, raise_all
 from generator.ingest.clean import clean_text, find_links
 from generator.records import Appearance, Digest, Paper, normalise_arxiv_id, paper_key
 from generator.urls import safe_url
@@ -84,8 +84,7 @@ def parse_yaml(text: str, path: str) -> Digest:
             ranked.append(_paper(item, path, position, line))
         except ParseError as exc:
             errors.append(exc)
-    if errors:
-        raise errors[0] if len(errors) == 1 else ErrorList(errors)
+    raise_all(errors)
     ranked.sort(key=lambda pair: pair[0])
     papers = tuple(p for _, p in ranked)
     if date is not None:
