@@ -31,10 +31,6 @@ class Archive:
     #: Every paper once, newest first (see ``records.sort_newest_first``).
     papers: tuple[Paper, ...]
 
-    @property
-    def last_updated(self) -> datetime.date | None:
-        return self.digests[-1].date if self.digests else None
-
 
 def digest_path(content: Path, date: datetime.date) -> Path:
     return content / DIGESTS / f"{date.isoformat()}.yaml"

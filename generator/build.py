@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import contextlib
 import datetime
+import importlib.util
 import os
-import shutil
 import subprocess
 import sys
 import time
@@ -151,18 +151,13 @@ def run_mkdocs(config: Config, out: Path, *, strict: bool,
 def run_pagefind(out: Path) -> str:
     """Index the built site with Pagefind (paper pages only: they carry data-pagefind-body)."""
     command = [sys.executable, "-m", "pagefind", "--site", str(out), "--silent"]
-    if shutil.which("pagefind") is None and not _has_module("pagefind"):
+    if importlib.util.find_spec("pagefind") is None:
         raise BuildError("Pagefind is not installed", fix="pip install 'pagefind[bin]'")
     result = subprocess.run(command, capture_output=True, text=True, check=False)
     if result.returncode != 0:
         raise BuildError(f"Pagefind failed: {(result.stderr or result.stdout).strip()[:500]}",
                          path=out, fix="run 'python -m pagefind --site SITE' to see why")
     return str(out / "pagefind")
-
-
-def _has_module(name: str) -> bool:
-    import importlib.util
-    return importlib.util.find_spec(name) is not None
 
 
 def build(content: Path, *, config_file: Path | None = None, out: Path | None = None,

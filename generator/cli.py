@@ -13,6 +13,7 @@ import json
 import logging
 import os
 import sys
+import time
 from pathlib import Path
 
 from generator import __version__
@@ -132,8 +133,6 @@ def _writable_content(args) -> Path:
 
 
 def cmd_build(args) -> int:
-    import time
-
     from generator.build import build
     start = time.perf_counter()
     result = build(_content(args), config_file=args.config, out=args.out,

@@ -16,7 +16,7 @@ from generator.errors import DigestError, ErrorList, raise_all
 from generator.ingest import read_digest
 from generator.layout import Site, gather, url_of
 from generator.records import Digest
-from generator.tagging import Tagger, load_taxonomy, report
+from generator.tagging import Tagger, Taxonomy, load_taxonomy, report
 
 
 @dataclass
@@ -97,7 +97,7 @@ def paper_listing(content: Path) -> list[dict]:
 
 def tags_report(content: Path) -> list[str]:
     site = load_tagged(content)
-    figures = report(list(site.papers), _taxonomy_of(site))
+    figures = report(list(site.papers), Taxonomy(tags=site.tags))
     total = figures["papers"] or 1
     lines = [f"{figures['papers']} papers, {figures['tagged']} tagged "
              f"({100 * figures['tagged'] / total:.1f}%), median {figures['median_tags']} tags "
@@ -113,11 +113,6 @@ def tags_report(content: Path) -> list[str]:
     broad = figures["broad"]
     lines.append("Tags on more than a third of the archive: " + (", ".join(broad) or "none"))
     return lines
-
-
-def _taxonomy_of(site: Site):
-    from generator.tagging import Taxonomy
-    return Taxonomy(tags=site.tags)
 
 
 def why(content: Path, key: str) -> list[str]:

@@ -80,7 +80,6 @@ def _feed(site: Site, *, title: str, subtitle: str, page: str, self_path: str,
     moment = _moment(updated or datetime.date(1970, 1, 1))
     feed.updated(moment)
     feed.lastBuildDate(moment)
-    feed.docs(None)
     return feed
 
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 import datetime
 import posixpath
 import re
-from collections.abc import Iterable
 from dataclasses import dataclass
 
 from generator.archive import Archive
@@ -172,10 +171,6 @@ def gather(archive: Archive, taxonomy: Taxonomy, config: Config,
                 tags=tuple(tags), tags_by_id={t.id: t for t in tags},
                 tag_papers={k: tuple(sort_newest_first(v)) for k, v in tag_papers.items()},
                 slugs=slugs, related=related)
-
-
-def newest(papers: Iterable[Paper], n: int) -> list[Paper]:
-    return sort_newest_first(papers)[:n]
 
 
 _CODE_HOSTS = ("github.com", "gitlab.com", "bitbucket.org", "codeberg.org", "huggingface.co")
