@@ -220,6 +220,7 @@ def _plurals(key: str) -> tuple[str, ...]:
 # -- matching -------------------------------------------------------------------------------
 
 _END = ""  # trie key holding the phrases that end at a node (no word key is empty)
+_NOTHING: frozenset[str] = frozenset()
 
 
 class Tagger:
@@ -261,16 +262,14 @@ class Tagger:
         lowered = spaced.lower().split()
         if len(lowered) != len(words):  # lowercasing made or merged words (rare scripts)
             lowered = [w.lower() for w in words]
-        single, second, acronyms = self._single, self._second, self._acronym_starts
-        last = len(words) - 1
-        starts = []
-        for i, lower in enumerate(lowered):
-            if lower in single or words[i] in acronyms:
-                starts.append(i)
-            elif i < last:
-                following = second.get(lower)
-                if following is not None and lowered[i + 1] in following:
-                    starts.append(i)
+        # Where to walk the trie from: a word that is a whole phrase, or a first word whose
+        # next word can follow it (set look-ups on lowercased words), or an acronym.
+        single, second, empty = self._single, self._second, _NOTHING
+        starts = [i for i, (lower, following) in enumerate(zip(lowered, lowered[1:] + [""]))
+                  if lower in single or following in second.get(lower, empty)]
+        acronyms = self._acronym_starts.intersection(words)
+        if acronyms:
+            starts = sorted({*starts, *(i for i, w in enumerate(words) if w in acronyms)})
         root, found, n = self._trie, [], len(words)
         cache = _norm_cache
         for i in starts:
