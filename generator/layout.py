@@ -54,16 +54,27 @@ def url_of(path: str) -> str:
     return path
 
 
+def _relpath(target: str, start_dir: str) -> str:
+    """posixpath.relpath for paths that are already relative and normal (no "." or ".."),
+    without its abspath calls: it runs for every link of every page."""
+    to = [p for p in target.split("/") if p]
+    start = [p for p in start_dir.split("/") if p]
+    common = 0
+    while common < min(len(to), len(start)) and to[common] == start[common]:
+        common += 1
+    parts = [".."] * (len(start) - common) + to[common:]
+    return "/".join(parts) or "."
+
+
 def relative(target: str, start: str) -> str:
     """Link from the Markdown file ``start`` to the file ``target`` (MkDocs resolves .md links)."""
-    return posixpath.relpath(target, posixpath.dirname(start) or ".")
+    return _relpath(target, posixpath.dirname(start))
 
 
 def served_link(target_url: str, page_path: str) -> str:
     """Link for raw HTML, which MkDocs does not rewrite: from the page's served URL to
     ``target_url`` (relative to the site root)."""
-    start = url_of(page_path).rstrip("/") or "."
-    link = posixpath.relpath(target_url.rstrip("/") or ".", start)
+    link = _relpath(target_url.rstrip("/"), url_of(page_path).rstrip("/"))
     return link + "/" if target_url.endswith("/") else link
 
 

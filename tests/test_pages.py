@@ -7,6 +7,8 @@ import difflib
 import shutil
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from conftest import DATA, ROOT
 from generator import archive as archive_store
@@ -150,3 +152,13 @@ def test_templates_are_used_with_strict_undefined(tmp_path):
         render(site, templates)
     assert "'no_such_variable' is undefined" in str(error.value)
     assert str(error.value).startswith(str(templates / "feeds.md.j2"))
+
+
+@given(st.lists(st.sampled_from(["a", "b", "index.md", "x.md"]), min_size=1, max_size=4),
+       st.lists(st.sampled_from(["a", "b", "index.md", "x.md"]), min_size=1, max_size=4))
+def test_relative_links_agree_with_posixpath(target, start):
+    import posixpath
+
+    from generator.layout import relative
+    target, start = "/".join(target), "/".join(start)
+    assert relative(target, start) == posixpath.relpath(target, posixpath.dirname(start) or ".")
