@@ -68,6 +68,11 @@ def related_papers(papers: list[Paper], k: int = 5) -> dict[str, tuple[str, ...]
             for j, other in index.get(term, ()):
                 if j != i:
                     scores[j] += weight * other
+        # The k best, and ties with the k-th, then ordered by (score, key) so that equal
+        # scores always come out in the same order.
+        if len(scores) > k:
+            floor = heapq.nlargest(k, scores.values())[-1] - 1e-12
+            scores = {j: s for j, s in scores.items() if s >= floor}
         best = sorted(scores.items(), key=lambda item: (-round(item[1], 12), papers[item[0]].key))
         related[papers[i].key] = tuple(papers[j].key for j, s in best[:k] if s > 0)
     return related
