@@ -265,7 +265,8 @@ class Tagger:
         # Where to walk the trie from: a word that is a whole phrase, or a first word whose
         # next word can follow it (set look-ups on lowercased words), or an acronym.
         single, second, empty = self._single, self._second, _NOTHING
-        starts = [i for i, (lower, following) in enumerate(zip(lowered, lowered[1:] + [""]))
+        pairs = zip(lowered, [*lowered[1:], ""], strict=True)
+        starts = [i for i, (lower, following) in enumerate(pairs)
                   if lower in single or following in second.get(lower, empty)]
         acronyms = self._acronym_starts.intersection(words)
         if acronyms:

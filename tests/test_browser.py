@@ -65,7 +65,7 @@ def test_home_shows_the_latest_digest(served_sample, watched):
     page.goto(served_sample["url"])
     heading = page.locator("h2", has_text="Latest digest")
     assert heading.inner_text() == "Latest digest: Wednesday 29 April 2026"
-    first = page.locator("article h2").nth(1)
+    first = page.locator("article h3").first
     assert first.inner_text().startswith("1. Efficient LLM Training and Serving")
 
 
