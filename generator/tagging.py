@@ -265,7 +265,7 @@ class Tagger:
         # Where to walk the trie from: a word that is a whole phrase, or a first word whose
         # next word can follow it (set look-ups on lowercased words), or an acronym.
         single, second, empty = self._single, self._second, _NOTHING
-        pairs = zip(lowered, [*lowered[1:], ""], strict=True)
+        pairs = zip(lowered, [*lowered[1:], ""] if lowered else [], strict=True)
         starts = [i for i, (lower, following) in enumerate(pairs)
                   if lower in single or following in second.get(lower, empty)]
         acronyms = self._acronym_starts.intersection(words)
