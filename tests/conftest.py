@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import http.server
 import shutil
@@ -54,28 +55,40 @@ class _QuietHandler(http.server.SimpleHTTPRequestHandler):
         pass
 
 
-@pytest.fixture(scope="session")
-def served_sample(tmp_path_factory):
-    """The sample site, built once with its site_url set to where it is served (127.0.0.1)."""
+def build_project(folder: Path, site_url: str):
+    """`digest build --strict` in a project folder, as a user would run it there."""
     import os
 
     from generator.build import build
 
-    folder = make_project(tmp_path_factory.mktemp("sample") / "project")
-    site = folder / "site"
-    site.mkdir()
-    handler = functools.partial(_QuietHandler, directory=str(site))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    url = f"http://127.0.0.1:{server.server_address[1]}/"
     previous = Path.cwd()
     os.chdir(folder)
     try:
-        result = build(folder / "content", config_file=folder / "mkdocs.yml", out=site,
-                       site_url=url, strict=True)
+        return build(folder / "content", config_file=folder / "mkdocs.yml",
+                     out=folder / "site", site_url=site_url, strict=True)
     finally:
         os.chdir(previous)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield {"url": url, "site": site, "result": result, "project": folder}
-    server.shutdown()
-    server.server_close()
+
+
+@contextlib.contextmanager
+def built_and_served(folder: Path):
+    """Build a project for the address it is then served at, on 127.0.0.1."""
+    site = folder / "site"
+    site.mkdir(exist_ok=True)
+    handler = functools.partial(_QuietHandler, directory=str(site))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    url = f"http://127.0.0.1:{server.server_address[1]}/"
+    try:
+        result = build_project(folder, url)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        yield {"url": url, "site": site, "result": result, "project": folder}
+        server.shutdown()
+    finally:
+        server.server_close()
+
+
+@pytest.fixture(scope="session")
+def served_sample(tmp_path_factory):
+    """The sample site, built once with its site_url set to where it is served (127.0.0.1)."""
+    with built_and_served(make_project(tmp_path_factory.mktemp("sample") / "project")) as site:
+        yield site

@@ -3,20 +3,15 @@ archive and against a hostile one. Screenshots go to tests/artifacts/."""
 
 from __future__ import annotations
 
-import functools
-import http.server
 import os
 import shutil
-import threading
-from pathlib import Path
 
 import feedparser
 import lxml.etree
 import pytest
 from playwright.sync_api import expect, sync_playwright
 
-from conftest import ROOT, _QuietHandler, make_project
-from generator.build import build
+from conftest import ROOT, built_and_served, make_project
 from hostile import write_hostile_archive
 
 pytestmark = pytest.mark.browser
@@ -163,22 +158,8 @@ def hostile_site(tmp_path_factory):
     folder = make_project(tmp_path_factory.mktemp("hostile") / "project", content=None)
     papers = write_hostile_archive(folder / "content")
     shutil.copy(ROOT / "content" / "taxonomy.yaml", folder / "content" / "taxonomy.yaml")
-    site = folder / "site"
-    site.mkdir()
-    server = http.server.ThreadingHTTPServer(
-        ("127.0.0.1", 0), functools.partial(_QuietHandler, directory=str(site)))
-    url = f"http://127.0.0.1:{server.server_address[1]}/"
-    previous = Path.cwd()
-    os.chdir(folder)
-    try:
-        result = build(folder / "content", config_file=folder / "mkdocs.yml", out=site,
-                       site_url=url, strict=True)
-    finally:
-        os.chdir(previous)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield {"url": url, "site": site, "papers": papers, "result": result}
-    server.shutdown()
-    server.server_close()
+    with built_and_served(folder) as site:
+        yield {**site, "papers": papers}
 
 
 def test_hostile_text_shows_literally_and_runs_nothing(hostile_site, browser):

@@ -3,14 +3,12 @@ requests, small pages, and the same bytes on every build."""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import lxml.html
 
-from conftest import make_project, snapshot
+from conftest import build_project, make_project, snapshot
 from generator import archive as archive_store
-from generator.build import build
 
 
 def pages(site: Path):
@@ -87,13 +85,7 @@ def test_navigation_lists_sections_not_papers(served_sample):
 
 def test_the_same_archive_builds_the_same_bytes(tmp_path, served_sample):
     folder = make_project(tmp_path / "again", served_sample["project"] / "content")
-    previous = Path.cwd()
-    os.chdir(folder)
-    try:
-        build(folder / "content", config_file=folder / "mkdocs.yml", out=folder / "site",
-              site_url=served_sample["url"], strict=True)
-    finally:
-        os.chdir(previous)
+    build_project(folder, served_sample["url"])
     first, second = snapshot(served_sample["site"]), snapshot(folder / "site")
     assert sorted(first) == sorted(second)
     differing = [p for p in first if first[p] != second[p]]

@@ -110,16 +110,22 @@ def point_api(repo: Path, url: str) -> None:
                                    f"api_url: {url}"), encoding="utf-8")
 
 
-def test_publish_steps_fetch_commit_push_and_build(repo, tmp_path):
+def publish_against(repo: Path, answer: object) -> dict[str, int]:
+    """Run the publish steps for 2026-03-06 with the API answering ``answer``."""
     api = ScriptedAPI()
     try:
-        api.answer(0, (200, {}, FIXTURE))
+        api.answer(0, (200, {}, answer))
         point_api(repo, api.url)
         context = {"inputs.date": "2026-03-06", "github.ref": "refs/heads/main",
                    "steps.pages.outputs.base_url": "https://example.org/digest"}
-        codes = run_publish_steps(repo, context)
+        return run_publish_steps(repo, context)
     finally:
         api.server.shutdown()
+        api.server.server_close()
+
+
+def test_publish_steps_fetch_commit_push_and_build(repo, tmp_path):
+    codes = publish_against(repo, FIXTURE)
     assert set(codes.values()) == {0}
     log = subprocess.run(["git", "-C", str(tmp_path / "remote.git"), "log", "--format=%s",
                           "main"], capture_output=True, text=True, check=True).stdout
@@ -130,15 +136,7 @@ def test_publish_steps_fetch_commit_push_and_build(repo, tmp_path):
 
 
 def test_a_failed_fetch_still_publishes_the_archive(repo):
-    api = ScriptedAPI()
-    try:
-        api.answer(0, (200, {}, b"<html>maintenance</html>"))
-        point_api(repo, api.url)
-        context = {"inputs.date": "2026-03-06", "github.ref": "refs/heads/main",
-                   "steps.pages.outputs.base_url": "https://example.org/digest"}
-        codes = run_publish_steps(repo, context)
-    finally:
-        api.server.shutdown()
+    codes = publish_against(repo, b"<html>maintenance</html>")
     assert codes["Fetch the day's papers"] == 1
     assert [c for name, c in codes.items() if name != "Fetch the day's papers"] == [0, 0, 0]
     assert not (repo / "content" / "digests" / "2026-03-06.yaml").exists()
