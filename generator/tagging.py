@@ -228,7 +228,6 @@ class Tagger:
 
     def __init__(self, taxonomy: Taxonomy):
         self.taxonomy = taxonomy
-        self._order = {t.id: i for i, t in enumerate(taxonomy.tags)}
         self._trie: dict = {}
         for index, tag in enumerate(taxonomy.tags):
             for kind, phrases in (("match", tag.match), ("exclude", tag.exclude)):
@@ -253,21 +252,24 @@ class Tagger:
             seconds = {v for k in child if k != _END for v in _plurals(k.lstrip("=").lower())}
             for variant in _plurals(key):
                 self._second.setdefault(variant, set()).update(seconds)
+        self._firsts = frozenset(self._single | set(self._second))
 
-    def _find(self, text: str) -> list[tuple[int, int, str, int, str, str]]:
-        """Every phrase occurrence: (first word, end word, words found, tag index, kind,
-        phrase). Only words that can begin a phrase are walked from."""
+    def _find(self, text: str) -> tuple[list[str], list[tuple[int, int, int, str, str]]]:
+        """The text's words, and every phrase occurrence in them: (first word, end word, tag
+        index, kind, phrase). Only words that can begin a phrase are walked from."""
         spaced = text.translate(_SPLIT)
         words = spaced.split()
         lowered = spaced.lower().split()
         if len(lowered) != len(words):  # lowercasing made or merged words (rare scripts)
             lowered = [w.lower() for w in words]
         # Where to walk the trie from: a word that is a whole phrase, or a first word whose
-        # next word can follow it (set look-ups on lowercased words), or an acronym.
+        # next word can follow it (set look-ups on lowercased words), or an acronym. One cheap
+        # pass picks the words that can begin a phrase at all; few of them are left to check.
         single, second, empty = self._single, self._second, _NOTHING
-        pairs = zip(lowered, [*lowered[1:], ""] if lowered else [], strict=True)
-        starts = [i for i, (lower, following) in enumerate(pairs)
-                  if lower in single or following in second.get(lower, empty)]
+        last = len(lowered) - 1
+        starts = [i for i in [i for i, w in enumerate(lowered) if w in self._firsts]
+                  if lowered[i] in single
+                  or (i < last and lowered[i + 1] in second.get(lowered[i], empty))]
         acronyms = self._acronym_starts.intersection(words)
         if acronyms:
             starts = sorted({*starts, *(i for i, w in enumerate(words) if w in acronyms)})
@@ -280,7 +282,7 @@ class Tagger:
                 node, j = stack.pop()
                 if j > i and _END in node:
                     for index, kind, phrase in node[_END]:
-                        found.append((i, j, " ".join(words[i:j]), index, kind, phrase))
+                        found.append((i, j, index, kind, phrase))
                 if j < n:
                     word = words[j]
                     lower, acronym = cache.get(word) or _keys(word)
@@ -291,49 +293,59 @@ class Tagger:
                         child = node.get(acronym)
                         if child is not None:
                             stack.append((child, j + 1))
-        return found
+        return words, found
 
-    def _matches(self, text: str) -> dict[int, list[tuple[str, str]]]:
-        """(phrase, words found) of each tag index, without the matches its excludes cover."""
-        found = self._find(text)
-        excluded = [(i, j, index) for i, j, _, index, kind, _ in found if kind == "exclude"]
-        result: dict[int, list[tuple[str, str]]] = {}
-        for i, j, words, index, kind, phrase in found:
+    def _matches(self, text: str) -> tuple[list[str], dict[int, list[tuple[str, int, int]]]]:
+        """The text's words, and (phrase, first word, end word) of each tag index, without
+        the matches that the tag's excludes cover."""
+        words, found = self._find(text)
+        excluded = [(i, j, index) for i, j, index, kind, _ in found if kind == "exclude"]
+        result: dict[int, list[tuple[str, int, int]]] = {}
+        for i, j, index, kind, phrase in found:
             if kind != "match" or (excluded and any(
                     index == e and i < ej and ei < j for ei, ej, e in excluded)):
                 continue
-            result.setdefault(index, []).append((phrase, words))
-        return result
+            result.setdefault(index, []).append((phrase, i, j))
+        return words, result
+
+    def _scored(self, paper: Paper):
+        """(tag index, score) of every tag that applies, best first, and the matches."""
+        matches = {"title": self._matches(paper.title),
+                   "abstract": self._matches(paper.abstract)}
+        for number, keyword in enumerate(paper.keywords):
+            matches[f"keywords {number}"] = self._matches(keyword)
+        title, abstract = matches["title"][1], matches["abstract"][1]
+        keywords = {index for where, (_, found) in matches.items()
+                    if where.startswith("keywords") for index in found}
+        scored = []
+        for index in set(title) | set(abstract) | keywords:
+            tag = self.taxonomy.tags[index]
+            score = (TITLE_SCORE if index in title else 0) \
+                + min(len(abstract.get(index, ())), ABSTRACT_CAP) * ABSTRACT_SCORE \
+                + (KEYWORD_SCORE if index in keywords else 0)
+            if score >= tag.min_score and tag.id not in paper.tags:
+                scored.append((index, score))
+        scored.sort(key=lambda item: (-item[1], item[0]))
+        return scored, matches
 
     def explain(self, paper: Paper) -> tuple[Explanation, ...]:
         """Every tag of the paper with its score and matches: hand-set tags first, then by
         score (highest first), then in taxonomy order."""
-        title = self._matches(paper.title)
-        abstract = self._matches(paper.abstract)
-        keywords: dict[int, list[tuple[str, str]]] = {}
-        for keyword in paper.keywords:
-            for index, matches in self._matches(keyword).items():
-                keywords.setdefault(index, []).extend(matches)
+        scored, matches = self._scored(paper)
         out = [Explanation(tag=t, score=0, by_hand=True) for t in paper.tags]
-        for index in sorted(set(title) | set(abstract) | set(keywords)):
-            tag = self.taxonomy.tags[index]
-            if tag.id in paper.tags:
-                continue
-            score = (TITLE_SCORE if index in title else 0) \
-                + min(len(abstract.get(index, ())), ABSTRACT_CAP) * ABSTRACT_SCORE \
-                + (KEYWORD_SCORE if index in keywords else 0)
-            if score >= tag.min_score:
-                matches = tuple(Match(where, phrase, words)
-                                for where, found in (("title", title), ("abstract", abstract),
-                                                     ("keywords", keywords))
-                                for phrase, words in found.get(index, ()))
-                out.append(Explanation(tag=tag.id, score=score, matches=matches))
-        out.sort(key=lambda e: (not e.by_hand, -e.score, self._order.get(e.tag, -1)))
+        for index, score in scored:
+            found = tuple(Match(where.split()[0], phrase, " ".join(words[i:j]))
+                          for where, (words, by_tag) in matches.items()
+                          for phrase, i, j in by_tag.get(index, ()))
+            out.append(Explanation(tag=self.taxonomy.tags[index].id, score=score,
+                                   matches=found))
         return tuple(out)
 
     def tag(self, paper: Paper) -> Paper:
         """The paper with its tags: those set by hand, then the matched ones."""
-        return replace(paper, tags=tuple(e.tag for e in self.explain(paper)))
+        scored, _ = self._scored(paper)
+        tags = paper.tags + tuple(self.taxonomy.tags[index].id for index, _ in scored)
+        return replace(paper, tags=tags)
 
     def tag_all(self, papers: Iterable[Paper]) -> list[Paper]:
         return [self.tag(p) for p in papers]
