@@ -41,15 +41,17 @@ class BuildResult:
     out: Path | None
 
 
-Progress = Callable[[str, float, str], None]
+#: Called with (stage, None, "") when a stage starts and (stage, seconds, detail) when it ends.
+Progress = Callable[[str, "float | None", str], None]
 
 
-def _quiet(stage: str, seconds: float, detail: str) -> None:
+def _quiet(stage: str, seconds: float | None, detail: str) -> None:
     pass
 
 
 @contextlib.contextmanager
 def _stage(progress: Progress, name: str) -> Iterator[list[str]]:
+    progress(name, None, "")
     start = time.perf_counter()
     detail: list[str] = []
     yield detail

@@ -115,8 +115,12 @@ class Reporter:
     def __init__(self) -> None:
         self.live = sys.stderr.isatty() and not os.environ.get("CI")
 
-    def __call__(self, stage: str, seconds: float, detail: str) -> None:
-        if self.live:
+    def __call__(self, stage: str, seconds: float | None, detail: str) -> None:
+        if not self.live:
+            return
+        if seconds is None:  # the stage starts: say so until its line is written over
+            print(f"  {stage:<8}    ...", end="\r", file=sys.stderr, flush=True)
+        else:
             print(f"  {stage:<8} {seconds:6.2f} s  {detail}", file=sys.stderr, flush=True)
 
 

@@ -145,3 +145,18 @@ def test_ingest_outside_a_project_starts_a_new_archive_in_content(tmp_path, monk
     assert out.startswith("2026-03-11: 2 papers, 2 new to the archive -> content/digests/")
     assert sorted(p.name for p in (tmp_path / "content" / "digests").iterdir()) == \
         ["2026-03-11.yaml"]
+
+
+def test_build_progress_shows_on_a_terminal_and_not_in_ci(project, capsys, monkeypatch):
+    from generator import cli
+    monkeypatch.delenv("CI", raising=False)
+    monkeypatch.setattr(cli.sys.stderr, "isatty", lambda: True)
+    assert main(["build", "--site-url", "http://127.0.0.1:1/"]) == 0
+    out, err = capsys.readouterr()
+    stages = [line.split()[0] for line in err.split("\n") if line.strip()]
+    assert stages == ["config", "load", "render", "write", "mkdocs", "search"]
+    assert out.startswith("Built site/ from 323 papers in 3 digests")
+    monkeypatch.setenv("CI", "true")
+    assert main(["build", "--site-url", "http://127.0.0.1:1/"]) == 0
+    out, err = capsys.readouterr()
+    assert err == "" and out.startswith("Built site/")
