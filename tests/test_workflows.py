@@ -110,16 +110,20 @@ def point_api(repo: Path, url: str) -> None:
                                    f"api_url: {url}"), encoding="utf-8")
 
 
-def publish_against(repo: Path, answer: object) -> dict[str, int]:
-    """Run the publish steps for 2026-03-06 with the API answering ``answer``."""
+def publish_against(repo: Path, answer: object, date: str = "2026-03-06",
+                    requests: list | None = None) -> dict[str, int]:
+    """Run the publish steps for ``date`` ("" as on a schedule) with the API answering
+    ``answer``; the API's requests are added to ``requests``."""
     api = ScriptedAPI()
     try:
         api.answer(0, (200, {}, answer))
         point_api(repo, api.url)
-        context = {"inputs.date": "2026-03-06", "github.ref": "refs/heads/main",
+        context = {"inputs.date": date, "github.ref": "refs/heads/main",
                    "steps.pages.outputs.base_url": "https://example.org/digest"}
         return run_publish_steps(repo, context)
     finally:
+        if requests is not None:
+            requests.extend(api.requests)
         api.server.shutdown()
         api.server.server_close()
 
@@ -141,3 +145,17 @@ def test_a_failed_fetch_still_publishes_the_archive(repo):
     assert [c for name, c in codes.items() if name != "Fetch the day's papers"] == [0, 0, 0]
     assert not (repo / "content" / "digests" / "2026-03-06.yaml").exists()
     assert (repo / "site" / "index.html").is_file()
+
+
+def test_a_scheduled_run_fetches_yesterday(repo, tmp_path):
+    import datetime
+    requests: list = []
+    codes = publish_against(repo, FIXTURE, date="", requests=requests)
+    assert set(codes.values()) == {0}
+    yesterday = (datetime.datetime.now(datetime.timezone.utc).date()
+                 - datetime.timedelta(days=1)).isoformat()
+    assert requests[0][0]["date"] == yesterday
+    assert (repo / "content" / "digests" / f"{yesterday}.yaml").is_file()
+    log = subprocess.run(["git", "-C", str(tmp_path / "remote.git"), "log", "--format=%s",
+                          "main"], capture_output=True, text=True, check=True).stdout
+    assert log.splitlines()[0] == f"Archive the digest of {yesterday}"
