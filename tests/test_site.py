@@ -21,6 +21,7 @@ def test_sample_site_builds_with_a_home_page(served_sample):
     assert (site / "sitemap.xml").is_file()
     assert (site / "pagefind" / "pagefind-ui.js").is_file()
     assert (site / "feed.xml").is_file() and (site / "feeds.opml").is_file()
+    assert not (site / "tags.json").exists()  # the tags plugin's export is switched off
 
 
 def test_every_paper_of_the_sample_is_on_its_own_page(served_sample):
