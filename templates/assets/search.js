@@ -9,13 +9,7 @@
       showSubResults: false,
       showImages: false,
       resetStyles: false,
-      processResult: function (result) {
-        // The paper's date and topics beside its title; Pagefind renders the title as text.
-        var meta = result.meta || {};
-        var extra = [meta.date, meta.tags].filter(Boolean).join(" · ");
-        if (extra) meta.title = (meta.title || "") + " · " + extra;
-        return result;
-      },
+      // The paper's date and topics come from its data-pagefind-meta and show under the title.
     });
     var query = new URLSearchParams(window.location.search).get("q");
     if (query) element.querySelector("input").value = query;
