@@ -24,7 +24,7 @@ from generator.errors import BuildError
 from generator.feeds import render_feeds
 from generator.layout import Site, gather
 from generator.pages import render_pages
-from generator.tagging import Taxonomy, load_taxonomy
+from generator.tagging import load_taxonomy
 
 #: Written into docs_dir so that a later build knows the folder is ours to clean.
 MARKER = ".paper-digest"
@@ -64,11 +64,13 @@ def taxonomy_path(content: Path) -> Path:
     return own if own.is_file() else data_root() / "content" / TAXONOMY
 
 
-def load_site(content: Path, config: Config) -> tuple[Site, Taxonomy]:
-    """Read and check everything a build needs, without writing anything."""
+def load_site(content: Path, config: Config,
+              related: dict[str, tuple[str, ...]] | None = None) -> Site:
+    """Read and check everything a build needs, without writing anything. ``related`` given
+    (e.g. empty) skips working out related papers."""
     taxonomy = load_taxonomy(taxonomy_path(content))
     archive = archive_store.load(content)
-    return gather(archive, taxonomy, config), taxonomy
+    return gather(archive, taxonomy, config, related=related)
 
 
 def render(site: Site, templates: Path) -> dict[str, bytes]:
@@ -173,7 +175,7 @@ def build(content: Path, *, config_file: Path | None = None, out: Path | None = 
         config = load_config(config_file, site_url)
         detail.append(str(config.config_file))
     with _stage(progress, "load") as detail:
-        site, taxonomy = load_site(Path(content), config)
+        site = load_site(Path(content), config)
         detail.append(f"{len(site.papers)} papers in {len(site.digests)} digests, "
                       f"{len(site.tags)} topics")
     with _stage(progress, "render") as detail:

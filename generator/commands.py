@@ -10,11 +10,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from generator import archive as archive_store
-from generator.build import taxonomy_path
+from generator.build import load_site, taxonomy_path
 from generator.config import load_config
 from generator.errors import DigestError, ErrorList, raise_all
 from generator.ingest import read_digest
-from generator.layout import Site, gather, url_of
+from generator.layout import Site, url_of
 from generator.records import Digest
 from generator.tagging import Tagger, Taxonomy, load_taxonomy, report
 
@@ -72,9 +72,7 @@ def ingest_files(files: list[Path], *, content: Path, fmt: str | None = None,
 
 def load_tagged(content: Path) -> Site:
     """The archive tagged and laid out like a build, without related papers or any writing."""
-    config = load_config()
-    archive = archive_store.load(content)
-    return gather(archive, load_taxonomy(taxonomy_path(content)), config, related={})
+    return load_site(content, load_config(), related={})
 
 
 def paper_listing(content: Path) -> list[dict]:

@@ -7,6 +7,7 @@ change once published (see ``urls.assign_slugs``).
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import posixpath
 import re
@@ -161,7 +162,7 @@ def gather(archive: Archive, taxonomy: Taxonomy, config: Config,
                     known.add(tag_id)
                     tags.append(extra)
             ids.append(tag_id)
-        return tagger.tag(Paper(**{**paper.__dict__, "tags": tuple(ids)}))
+        return tagger.tag(dataclasses.replace(paper, tags=tuple(ids)))
 
     papers = [tag_ids(p) for p in archive.papers]
     by_key = {p.key: p for p in papers}

@@ -28,7 +28,7 @@ def atom_schema() -> ET.RelaxNG:
 
 @pytest.fixture(scope="module")
 def sample_feeds() -> dict[str, bytes]:
-    site, _ = load_site(ROOT / "content", load_config(ROOT / "mkdocs.yml", site_url=SITE_URL))
+    site = load_site(ROOT / "content", load_config(ROOT / "mkdocs.yml", site_url=SITE_URL))
     return render_feeds(site)
 
 
@@ -89,7 +89,7 @@ def test_opml_lists_every_feed(sample_feeds):
 
 
 def test_building_twice_gives_identical_bytes(sample_feeds):
-    site, _ = load_site(ROOT / "content", load_config(ROOT / "mkdocs.yml", site_url=SITE_URL))
+    site = load_site(ROOT / "content", load_config(ROOT / "mkdocs.yml", site_url=SITE_URL))
     assert render_feeds(site) == sample_feeds
 
 
@@ -98,7 +98,7 @@ def test_guids_and_links_stay_when_a_digest_is_added(tmp_path, sample_feeds):
     shutil.copytree(ROOT / "content", content)
     ingest_files([DATA / "ingest" / "layout_a_no_date.txt"], content=content,
                  date=datetime.date(2026, 5, 1))
-    site, _ = load_site(content, load_config(ROOT / "mkdocs.yml", site_url=SITE_URL))
+    site = load_site(content, load_config(ROOT / "mkdocs.yml", site_url=SITE_URL))
     after = feedparser.parse(render_feeds(site)["feed.xml"])
     before = feedparser.parse(sample_feeds["feed.xml"])
     old = {e.title: (e.id, e.link) for e in before.entries}
@@ -117,7 +117,7 @@ def test_hostile_text_stays_text_in_feeds(tmp_path):
         .replace("\\ufffe", "\\uFFFE").replace("'", '"')
         + "\n  abstract: '<img src=x onerror=alert(1)> [x](javascript:alert(1)) & more'\n",
         encoding="utf-8")
-    site, _ = load_site(content, load_config(ROOT / "mkdocs.yml", site_url=SITE_URL))
+    site = load_site(content, load_config(ROOT / "mkdocs.yml", site_url=SITE_URL))
     feeds = render_feeds(site)
     for path in ("feed.xml", "atom.xml", "digests/feed.xml", "digests/atom.xml"):
         parsed = feedparser.parse(feeds[path])
@@ -139,7 +139,7 @@ def test_feeds_need_a_site_url(tmp_path):
     config.write_text(text.replace("site_url: https://example.github.io/paper-digest/\n", ""),
                       encoding="utf-8")
     (tmp_path / "templates").symlink_to(ROOT / "templates")
-    site, _ = load_site(DATA / "small", load_config(config))
+    site = load_site(DATA / "small", load_config(config))
     with pytest.raises(BuildError) as error:
         render_feeds(site)
     assert str(error.value) == (

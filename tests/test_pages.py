@@ -26,7 +26,7 @@ SITE_URL = "https://example.org/digest/"
 
 def render_small() -> dict[str, bytes]:
     config = load_config(ROOT / "mkdocs.yml", site_url=SITE_URL)
-    site, _ = load_site(SMALL, config)
+    site = load_site(SMALL, config)
     return render(site, config.templates)
 
 
@@ -86,12 +86,12 @@ def test_urls_survive_a_new_digest(tmp_path):
     content = tmp_path / "content"
     shutil.copytree(ROOT / "content", content)
     config = load_config(ROOT / "mkdocs.yml", site_url=SITE_URL)
-    before, _ = load_site(content, config)
+    before = load_site(content, config)
     urls_before = {p.key: url_of(before.paper_page(p)) for p in before.papers}
     ingest_files([DATA / "ingest" / "api_daily_papers.json"], content=content)
     ingest_files([DATA / "ingest" / "layout_a_no_date.txt"], content=content,
                  date=datetime.date(2026, 5, 1))
-    after, _ = load_site(content, config)
+    after = load_site(content, config)
     urls_after = {p.key: url_of(after.paper_page(p)) for p in after.papers}
     assert len(urls_after) == len(urls_before) + 2
     for key, url in urls_before.items():
@@ -104,7 +104,7 @@ def test_urls_survive_a_new_digest(tmp_path):
 
 def test_every_sample_paper_has_a_page_and_is_on_its_digest_pages():
     config = load_config(ROOT / "mkdocs.yml", site_url=SITE_URL)
-    site, _ = load_site(ROOT / "content", config)
+    site = load_site(ROOT / "content", config)
     pages = render(site, config.templates)
     archive = archive_store.load(ROOT / "content")
     assert len(site.papers) == len(archive.papers) == 323

@@ -22,7 +22,7 @@ import yaml
 
 from generator.errors import ParseError, raise_all
 from generator.ingest.clean import clean_text, find_links
-from generator.records import Appearance, Digest, Paper, normalise_arxiv_id, paper_key
+from generator.records import Digest, Paper, normalise_arxiv_id, paper_key
 from generator.urls import safe_url
 
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -87,11 +87,9 @@ def parse_yaml(text: str, path: str) -> Digest:
     raise_all(errors)
     ranked.sort(key=lambda pair: pair[0])
     papers = tuple(p for _, p in ranked)
-    if date is not None:
-        papers = tuple(Paper(**{**p.__dict__, "appearances": (Appearance(date, rank),)})
-                       for rank, p in enumerate(papers, start=1))
-    return Digest(date=date, papers=papers, source=str(data.get("source") or "yaml"),
-                  origin=path)
+    digest = Digest(date=date, papers=papers, source=str(data.get("source") or "yaml"),
+                    origin=path)
+    return digest.with_date(date) if date is not None else digest
 
 
 def _paper(item: object, path: str, position: int, parent_line: int) -> tuple[int, Paper]:
