@@ -55,6 +55,10 @@ def make_parser() -> argparse.ArgumentParser:
                        help="the published address, overriding site_url in the config")
     build.add_argument("--strict", action="store_true",
                        help="fail on any MkDocs warning, such as a broken link")
+    build.add_argument("--full", action="store_true",
+                       help="rebuild every page and search index, even if the last build's "
+                            "can be reused (a rebuild reuses them only when that gives the "
+                            "same site)")
 
     serve = commands.add_parser(
         "serve", help="build the site, then serve it on http://127.0.0.1:8000",
@@ -140,10 +144,13 @@ def cmd_build(args) -> int:
     from generator.build import build
     start = time.perf_counter()
     result = build(_content(args), config_file=args.config, out=args.out,
-                   site_url=args.site_url, strict=args.strict, progress=Reporter())
+                   site_url=args.site_url, strict=args.strict,
+                   full=getattr(args, "full", False), progress=Reporter())
     site = result.site
+    how = "changed pages rebuilt" if result.incremental else "every page built"
     print(f"Built {result.out}/ from {len(site.papers)} papers in {len(site.digests)} digests "
-          f"({result.written} pages or feeds changed) in {time.perf_counter() - start:.1f} s")
+          f"({result.written} pages or feeds changed, {how}) "
+          f"in {time.perf_counter() - start:.1f} s")
     return 0
 
 

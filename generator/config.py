@@ -55,6 +55,13 @@ class Config:
     #: Folder of the Jinja2 Markdown templates.
     templates: Path
 
+    @property
+    def cache_dir(self) -> Path:
+        """What a rebuild reuses: the search indexes and what the last site was built from.
+        Beside docs_dir (build/docs-cache for build/docs); deleting it only makes the next
+        build a full one."""
+        return self.docs_dir.with_name(self.docs_dir.name + "-cache")
+
 
 class _TolerantLoader(yaml.SafeLoader):
     """Reads mkdocs.yml with its MkDocs-only tags (!ENV, !!python/name:...) as plain values."""

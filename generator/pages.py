@@ -18,7 +18,7 @@ from pathlib import Path
 import jinja2
 import yaml
 
-from generator import layout
+from generator import layout, search
 from generator.errors import BuildError
 from generator.layout import Site
 
@@ -127,6 +127,6 @@ def render_pages(site: Site) -> dict[str, str]:
     for tag in site.tags:
         render("tag.md.j2", layout.tag_page(tag.id), tag=tag, papers=site.tag_papers[tag.id])
     render("feeds.md.j2", layout.FEEDS_PAGE)
-    render("search.md.j2", layout.SEARCH_PAGE)
+    render("search.md.j2", layout.SEARCH_PAGE, bundles=search.bundle_names(site))
     return pages
 

@@ -154,7 +154,7 @@ def test_build_progress_shows_on_a_terminal_and_not_in_ci(project, capsys, monke
     assert main(["build", "--site-url", "http://127.0.0.1:1/"]) == 0
     out, err = capsys.readouterr()
     stages = [line.split()[0] for line in err.split("\n") if line.strip()]
-    assert stages == ["config", "load", "render", "write", "mkdocs", "search"]
+    assert stages == ["config", "load", "render", "write", "search", "mkdocs", "pagefind"]
     assert out.startswith("Built site/ from 323 papers in 3 digests")
     monkeypatch.setenv("CI", "true")
     assert main(["build", "--site-url", "http://127.0.0.1:1/"]) == 0

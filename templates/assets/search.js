@@ -1,11 +1,19 @@
 // paper-digest: start Pagefind's search UI on the Search page. Material's instant navigation
 // swaps pages without reloading, so this runs on every page change (document$), not on load.
 (function () {
+  // The page lists the bundles, primary first: papers of earlier months, then of the newest
+  // digest's month (generator/search.py). Results of both come as one list.
+  function bundles(element) {
+    return (element.dataset.bundles || "").split(" ").filter(Boolean);
+  }
   function start(element) {
     if (element.dataset.started) return;
     element.dataset.started = "1";
+    var all = bundles(element);
     new PagefindUI({
       element: element,
+      bundlePath: all[0],
+      mergeIndex: all.slice(1).map(function (path) { return { bundlePath: path }; }),
       showSubResults: false,
       showImages: false,
       resetStyles: false,
@@ -19,7 +27,11 @@
     var element = document.getElementById("pagefind-search");
     if (!element) return;
     if (window.PagefindUI) return start(element);
-    var bundle = element.dataset.bundle;
+    var bundle = bundles(element)[0];
+    if (!bundle) {
+      element.textContent = "Nothing to search yet: the archive has no papers.";
+      return;
+    }
     var css = document.createElement("link");
     css.rel = "stylesheet";
     css.href = bundle + "pagefind-ui.css";

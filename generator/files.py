@@ -1,0 +1,43 @@
+"""Folders that must hold exactly a given set of files: docs_dir, the search cache, the
+search bundles in the site.
+
+Only what differs is written, so unchanged files keep their modification times: MkDocs'
+dirty build reads them to tell which pages changed.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+def sync_folder(folder: Path, files: dict[str, bytes],
+                keep: frozenset[str] = frozenset()) -> tuple[int, int]:
+    """Write the ``files`` (relative POSIX path -> bytes) that are new or changed, remove every
+    other file except those named in ``keep``, and remove emptied folders.
+    Returns (written, removed)."""
+    folder = Path(folder)
+    written = 0
+    for path, data in files.items():
+        target = folder / path
+        if target.is_file() and target.read_bytes() == data:
+            continue
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(data)
+        written += 1
+    removed = 0
+    if folder.is_dir():
+        for existing in sorted(folder.rglob("*"), reverse=True):
+            relative = existing.relative_to(folder).as_posix()
+            if existing.is_file() and relative not in files and relative not in keep:
+                existing.unlink()
+                removed += 1
+            elif existing.is_dir() and not any(existing.iterdir()):
+                existing.rmdir()
+    return written, removed
+
+
+def read_folder(folder: Path) -> dict[str, bytes]:
+    """Every file under ``folder``, by relative POSIX path."""
+    folder = Path(folder)
+    return {p.relative_to(folder).as_posix(): p.read_bytes()
+            for p in sorted(folder.rglob("*")) if p.is_file()}

@@ -1,0 +1,181 @@
+"""Search: Pagefind indexes made from the papers themselves, not from the built site.
+
+Each paper becomes a small HTML document for Pagefind alone: its title, authors, abstract and
+keywords, with the date it first appeared and its topics as metadata (shown under each
+result). Navigation, related papers and digest days are never indexed, and Pagefind does not
+have to wait for MkDocs: it runs beside it, on the other core.
+
+The papers are split into two Pagefind bundles, merged by the search page (``mergeIndex``):
+
+- ``pagefind/``: papers first seen before the month of the newest digest;
+- ``pagefind-recent/``: papers first seen in that month.
+
+A new day changes only the recent bundle, so a rebuild indexes only that month's papers; the
+larger bundle is indexed again when a new month starts or when one of its papers changes.
+A bundle is reused only when its documents are byte for byte the ones it was made from, so a
+rebuild writes the same files as a full build.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import importlib.metadata
+import importlib.util
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from generator.errors import BuildError
+from generator.files import read_folder, sync_folder
+from generator.layout import Site, url_of
+from generator.records import Paper
+
+#: Bundle folders at the site root, in the order the search page loads them (the first is
+#: Pagefind's primary index). Each name starts with "pagefind": Pagefind takes the site's base
+#: URL from the part of the bundle's address before it.
+HISTORY, RECENT = "pagefind", "pagefind-recent"
+BUNDLES = (HISTORY, RECENT)
+#: In a bundle's cache folder: the fingerprint of its documents, and of the ones its index
+#: was made from (written when Pagefind succeeded).
+_FINGERPRINT, _STAMP = "fingerprint.txt", "indexed.txt"
+
+
+def bundle_of(site: Site, paper: Paper) -> str:
+    newest = site.last_updated
+    first = paper.first_seen
+    return RECENT if newest and (first.year, first.month) >= (newest.year, newest.month) \
+        else HISTORY
+
+
+def document(site: Site, paper: Paper) -> bytes:
+    """The paper as Pagefind should see it. Only processes data."""
+    text = html.escape
+    parts = [f"<h1>{text(paper.title)}</h1>"]
+    if paper.authors:
+        parts.append(f"<p>{text(', '.join(paper.authors))}</p>")
+    parts.append(f"<p>{text(paper.abstract)}</p>")
+    if paper.keywords:
+        parts.append(f"<p>{text(', '.join(paper.keywords))}</p>")
+    meta = {"date": paper.first_seen.isoformat(), "tags": ", ".join(site.tag_names(paper))}
+    parts += [f'<span data-pagefind-meta="{key}:{text(value)}"></span>'
+              for key, value in meta.items() if value]
+    return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+            f"<title>{text(paper.title)}</title></head>\n<body>\n"
+            + "\n".join(parts) + "\n</body></html>\n").encode("utf-8")
+
+
+def documents(site: Site) -> dict[str, dict[str, bytes]]:
+    """For each non-empty bundle, its documents by path (``papers/<slug>/index.html``, so that
+    Pagefind gives each result the paper page's URL). Only processes data."""
+    bundles: dict[str, dict[str, bytes]] = {}
+    for paper in site.papers:
+        path = url_of(site.paper_page(paper)) + "index.html"
+        bundles.setdefault(bundle_of(site, paper), {})[path] = document(site, paper)
+    return {name: bundles[name] for name in BUNDLES if name in bundles}
+
+
+def bundle_names(site: Site) -> list[str]:
+    """The bundles the search page merges, primary first."""
+    present = {bundle_of(site, paper) for paper in site.papers}
+    return [name for name in BUNDLES if name in present]
+
+
+def _fingerprint(files: dict[str, bytes]) -> str:
+    digest = hashlib.sha256(f"pagefind {_pagefind_version()}\n".encode())
+    for path in sorted(files):
+        digest.update(f"{path}\n{len(files[path])}\n".encode())
+        digest.update(files[path])
+    return digest.hexdigest()
+
+
+def _pagefind_version() -> str:
+    for name in ("pagefind_bin", "pagefind-bin", "pagefind"):
+        try:
+            return importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            continue
+    return "unknown"
+
+
+class Indexing:
+    """Pagefind, run in the background for each bundle whose documents changed."""
+
+    def __init__(self, cache: Path, bundles: list[str], stale: list[str]) -> None:
+        self.cache = cache
+        #: The bundles the site has, primary first.
+        self.bundles = bundles
+        #: The bundles indexed again; the others are reused as they are.
+        self.stale = stale
+        self._queue = list(stale)
+        self._running: tuple[str, subprocess.Popen] | None = None
+        self._next()
+
+    def _next(self) -> None:
+        if not self._queue:
+            self._running = None
+            return
+        name = self._queue.pop(0)
+        work = self.cache / name
+        shutil.rmtree(work / "bundle", ignore_errors=True)
+        (work / _STAMP).unlink(missing_ok=True)
+        process = subprocess.Popen(
+            [sys.executable, "-m", "pagefind", "--site", str(work / "docs"),
+             "--output-path", str((work / "bundle").resolve()), "--silent"],
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        self._running = (name, process)
+
+    def wait(self) -> None:
+        """Wait for every Pagefind run; raise BuildError if one failed."""
+        while self._running is not None:
+            name, process = self._running
+            output, _ = process.communicate()
+            work = self.cache / name
+            if process.returncode != 0:
+                self._running = None
+                raise BuildError(f"Pagefind failed: {output.strip()[:500]}", path=work / "docs",
+                                 fix=f"run 'python -m pagefind --site {work / 'docs'}' "
+                                     "to see why")
+            (work / _STAMP).write_text((work / _FINGERPRINT).read_text())
+            self._next()
+
+    def stop(self) -> None:
+        """Stop Pagefind (the build failed elsewhere); its bundle is then made again next time."""
+        if self._running is not None:
+            self._running[1].kill()
+            self._running[1].communicate()
+            self._running = None
+        self._queue = []
+
+    def install(self, site_dir: Path) -> None:
+        """Copy the bundles into the built site; remove a bundle that is no longer made."""
+        for name in BUNDLES:
+            if name in self.bundles:
+                sync_folder(Path(site_dir) / name, read_folder(self.cache / name / "bundle"))
+            elif (Path(site_dir) / name).exists():
+                shutil.rmtree(Path(site_dir) / name)
+
+
+def start(site: Site, cache: Path) -> Indexing:
+    """Write each bundle's documents under ``cache`` and start Pagefind for every bundle whose
+    documents differ from the ones its index was made from. Returns at once: Pagefind runs
+    while MkDocs builds the pages, and ``Indexing.wait`` waits for it."""
+    if importlib.util.find_spec("pagefind") is None:
+        raise BuildError("Pagefind is not installed", fix="pip install 'pagefind[bin]'")
+    cache = Path(cache)
+    by_bundle = documents(site)
+    stale = []
+    for name in BUNDLES:
+        work = cache / name
+        if name not in by_bundle:
+            shutil.rmtree(work, ignore_errors=True)
+            continue
+        sync_folder(work / "docs", by_bundle[name])
+        fingerprint = _fingerprint(by_bundle[name])
+        (work / _FINGERPRINT).write_text(fingerprint)
+        stamp = work / _STAMP
+        if not (stamp.is_file() and stamp.read_text() == fingerprint
+                and (work / "bundle" / "pagefind-entry.json").is_file()):
+            stale.append(name)
+    return Indexing(cache, list(by_bundle), stale)

@@ -1,0 +1,119 @@
+"""Rebuilds: a new day lets MkDocs rebuild only the changed pages and Pagefind index only the
+changed bundle, and the site is then byte for byte what a full build makes. Anything that
+could make a partial rebuild differ (config, theme, a removed page) makes it a full one."""
+
+from __future__ import annotations
+
+import datetime
+import shutil
+from pathlib import Path
+
+from conftest import build_project, make_project, snapshot
+from generator.commands import IngestReport, add_digests
+from generator.records import Digest, Paper
+from generator.search import HISTORY, RECENT
+
+URL = "http://127.0.0.1:8000/"
+
+
+def add_day(project: Path, date: datetime.date, *titles: str) -> None:
+    papers = tuple(Paper(key=f"new-{date.isoformat()}-{i}", title=title,
+                         abstract=f"We study {title.lower()} with diffusion models.")
+                   for i, title in enumerate(titles))
+    add_digests(project / "content", [Digest(date=date, papers=papers).with_date(date)],
+                IngestReport())
+
+
+def mtimes(site: Path) -> dict[str, int]:
+    return {p.relative_to(site).as_posix(): p.stat().st_mtime_ns
+            for p in site.rglob("*") if p.is_file()}
+
+
+def assert_same_as_a_full_build(project: Path, tmp_path: Path) -> None:
+    fresh = tmp_path / f"fresh-{len(list(tmp_path.iterdir()))}"
+    make_project(fresh, project / "content")
+    result = build_project(fresh, URL)
+    assert not result.incremental
+    rebuilt, full = snapshot(project / "site"), snapshot(fresh / "site")
+    assert sorted(rebuilt) == sorted(full)
+    assert [path for path in full if rebuilt[path] != full[path]] == []
+
+
+def test_a_new_day_rebuilds_only_what_changed_and_equals_a_full_build(tmp_path):
+    project = make_project(tmp_path / "project")
+    first = build_project(project, URL)
+    assert not first.incremental and first.reindexed == (HISTORY, RECENT)
+    before = mtimes(project / "site")
+
+    # The newest digest is of 29 April: a day in April changes only the recent bundle.
+    add_day(project, datetime.date(2026, 4, 30), "Quokka Alignment for Video Generation")
+    second = build_project(project, URL)
+    assert second.incremental and second.reindexed == (RECENT,)
+    after = mtimes(project / "site")
+    rewritten = [p for p in after if p.endswith(".html") and after[p] != before.get(p)]
+    assert "papers/new-2026-04-30-0/index.html" in rewritten
+    assert "index.html" in rewritten and "digests/2026-04-30/index.html" in rewritten
+    pages = [p for p in after if p.endswith(".html")]
+    assert len(rewritten) < len(pages) / 5, (len(rewritten), len(pages))
+    assert all(after[p] == before[p] for p in after if p.startswith(f"{HISTORY}/"))
+    assert_same_as_a_full_build(project, tmp_path)
+
+    # A day in May: April's papers join the history bundle, which is indexed again.
+    add_day(project, datetime.date(2026, 5, 1), "Wombat Sampling for Language Models")
+    third = build_project(project, URL)
+    assert third.incremental and third.reindexed == (HISTORY, RECENT)
+    assert_same_as_a_full_build(project, tmp_path)
+
+
+def test_nothing_new_reuses_everything(tmp_path):
+    project = make_project(tmp_path / "project")
+    build_project(project, URL)
+    before = mtimes(project / "site")
+    again = build_project(project, URL)
+    assert again.incremental and again.reindexed == () and again.written == 0
+    after = mtimes(project / "site")
+    assert [p for p in after if after[p] != before[p] and p.startswith("papers/")] == []
+
+
+def test_a_changed_config_or_theme_rebuilds_everything(tmp_path):
+    project = make_project(tmp_path / "project")
+    build_project(project, URL)
+    config = project / "mkdocs.yml"
+    config.write_text(config.read_text().replace("site_name: Trending Papers Digest",
+                                                 "site_name: Our Papers"))
+    result = build_project(project, URL)
+    assert not result.incremental
+    assert "Our Papers" in (project / "site/papers/deep-model-assembling/index.html").read_text()
+    assert build_project(project, "http://127.0.0.1:9000/").incremental is False
+    assert_same_as_a_full_build_at(project, tmp_path, "http://127.0.0.1:9000/")
+
+
+def assert_same_as_a_full_build_at(project: Path, tmp_path: Path, url: str) -> None:
+    fresh = make_project(tmp_path / "fresh", project / "content")
+    shutil.copy(project / "mkdocs.yml", fresh / "mkdocs.yml")
+    build_project(fresh, url)
+    assert snapshot(project / "site") == snapshot(fresh / "site")
+
+
+def test_a_removed_page_rebuilds_everything_and_leaves_nothing_stale(tmp_path):
+    project = make_project(tmp_path / "project")
+    build_project(project, URL)
+    assert (project / "site/tags/unlearning/index.html").is_file()
+    taxonomy = project / "content" / "taxonomy.yaml"
+    text = taxonomy.read_text(encoding="utf-8")
+    start = text.index("  - id: unlearning")
+    end = text.index("  - id:", start + 1)
+    taxonomy.write_text(text[:start] + text[end:], encoding="utf-8")
+    result = build_project(project, URL)
+    assert not result.incremental and result.removed > 0
+    assert not (project / "site/tags/unlearning").exists()
+    assert_same_as_a_full_build(project, tmp_path)
+
+
+def test_full_forces_a_full_build(tmp_path):
+    from generator.build import build
+    project = make_project(tmp_path / "project")
+    build_project(project, URL)
+    result = build(project / "content", config_file=project / "mkdocs.yml",
+                   out=project / "site", site_url=URL, full=True)
+    assert not result.incremental
