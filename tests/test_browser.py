@@ -38,6 +38,8 @@ class Watched:
         self.context = browser.new_context(viewport=viewport)
         self.page = self.context.new_page()
         self.problems: list[str] = []
+        self.requests: list[str] = []
+        self.page.on("request", lambda r: self.requests.append(r.url))
         self.page.on("console", lambda m: self.problems.append(f"console {m.type}: {m.text}")
                      if m.type == "error" else None)
         self.page.on("pageerror", lambda e: self.problems.append(f"page error: {e}"))
@@ -107,6 +109,24 @@ def test_search_finds_a_paper_by_a_word_of_its_title(served_sample, watched):
     expect(page.locator("article h1")).to_have_text(
         "What does a platypus look like? Generating customized prompts for zero-shot image"
         " classification")
+
+
+def test_search_merges_earlier_months_and_the_newest_one(served_sample, watched):
+    """Papers first seen before April are in the primary bundle, April's in the merged one;
+    one search box finds both."""
+    page = watched.page
+    page.goto(served_sample["url"] + "search/")
+    box = page.locator("#pagefind-search input")
+    for word, title, date in (
+            ("Sharding", "Efficient LLM Training and Serving with Heterogeneous Context Sharding",
+             "2026-04-29"),
+            ("platypus", "What does a platypus look like?", "2026-03-11")):
+        box.fill(word)
+        result = page.locator(".pagefind-ui__result").first
+        expect(result.locator(".pagefind-ui__result-link")).to_contain_text(title,
+                                                                            timeout=15_000)
+        assert date in result.inner_text()
+    assert [url for url in watched.requests if "/pagefind-recent/" in url]
 
 
 def test_the_archive_leads_to_a_past_digest(served_sample, watched):
@@ -190,6 +210,24 @@ def test_hostile_text_shows_literally_and_runs_nothing(hostile_site, browser):
             hrefs = watched.page.locator("article a").evaluate_all(
                 "links => links.map(a => a.getAttribute('href'))")
             assert not any(h and h.lower().startswith("javascript") for h in hrefs)
+    finally:
+        watched.close()
+    assert watched.problems == []
+
+
+def test_hostile_text_stays_text_in_search_results(hostile_site, browser):
+    watched = Watched(browser)
+    try:
+        watched.page.goto(hostile_site["url"] + "search/")
+        watched.page.locator("#pagefind-search input").fill("window")
+        links = watched.page.locator(".pagefind-ui__result-link")
+        links.first.wait_for(timeout=15_000)
+        watched.page.wait_for_load_state("networkidle")
+        titles = links.all_inner_texts()
+        assert titles and set(titles) <= {p.title for p in hostile_site["papers"]}
+        assert watched.page.locator("#pagefind-search script, #pagefind-search img, "
+                                    "#pagefind-search iframe, #pagefind-search svg").count() == 0
+        assert watched.page.evaluate("typeof window.__pwned") == "undefined"
     finally:
         watched.close()
     assert watched.problems == []
