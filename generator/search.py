@@ -13,7 +13,8 @@ The papers are split into two Pagefind bundles, merged by the search page (``mer
 A new day changes only the recent bundle, so a rebuild indexes only that month's papers; the
 larger bundle is indexed again when a new month starts or when one of its papers changes.
 A bundle is reused only when its documents are byte for byte the ones it was made from, so a
-rebuild writes the same files as a full build.
+rebuild writes the same files as a full build. ``index`` is a stage of its own that
+``build`` runs in a second process, beside MkDocs.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ import importlib.util
 import shutil
 import subprocess
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 from generator.errors import BuildError
@@ -37,9 +39,9 @@ from generator.records import Paper
 #: URL from the part of the bundle's address before it.
 HISTORY, RECENT = "pagefind", "pagefind-recent"
 BUNDLES = (HISTORY, RECENT)
-#: In a bundle's cache folder: the fingerprint of its documents, and of the ones its index
-#: was made from (written when Pagefind succeeded).
-_FINGERPRINT, _STAMP = "fingerprint.txt", "indexed.txt"
+#: In a bundle's cache folder: the fingerprint of the documents its index was made from,
+#: written when Pagefind succeeded.
+_STAMP = "indexed.txt"
 
 
 def bundle_of(site: Site, paper: Paper) -> str:
@@ -99,73 +101,22 @@ def _pagefind_version() -> str:
     return "unknown"
 
 
-class Indexing:
-    """Pagefind, run in the background for each bundle whose documents changed."""
-
-    def __init__(self, cache: Path, bundles: list[str], stale: list[str]) -> None:
-        self.cache = cache
-        #: The bundles the site has, primary first.
-        self.bundles = bundles
-        #: The bundles indexed again; the others are reused as they are.
-        self.stale = stale
-        self._queue = list(stale)
-        self._running: tuple[str, subprocess.Popen] | None = None
-        self._next()
-
-    def _next(self) -> None:
-        if not self._queue:
-            self._running = None
-            return
-        name = self._queue.pop(0)
-        work = self.cache / name
-        shutil.rmtree(work / "bundle", ignore_errors=True)
-        (work / _STAMP).unlink(missing_ok=True)
-        process = subprocess.Popen(
-            [sys.executable, "-m", "pagefind", "--site", str(work / "docs"),
-             "--output-path", str((work / "bundle").resolve()), "--silent"],
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-        self._running = (name, process)
-
-    def wait(self) -> None:
-        """Wait for every Pagefind run; raise BuildError if one failed."""
-        while self._running is not None:
-            name, process = self._running
-            output, _ = process.communicate()
-            work = self.cache / name
-            if process.returncode != 0:
-                self._running = None
-                raise BuildError(f"Pagefind failed: {output.strip()[:500]}", path=work / "docs",
-                                 fix=f"run 'python -m pagefind --site {work / 'docs'}' "
-                                     "to see why")
-            (work / _STAMP).write_text((work / _FINGERPRINT).read_text())
-            self._next()
-
-    def stop(self) -> None:
-        """Stop Pagefind (the build failed elsewhere); its bundle is then made again next time."""
-        if self._running is not None:
-            self._running[1].kill()
-            self._running[1].communicate()
-            self._running = None
-        self._queue = []
-
-    def install(self, site_dir: Path) -> None:
-        """Copy the bundles into the built site; remove a bundle that is no longer made."""
-        for name in BUNDLES:
-            if name in self.bundles:
-                sync_folder(Path(site_dir) / name, read_folder(self.cache / name / "bundle"))
-            elif (Path(site_dir) / name).exists():
-                shutil.rmtree(Path(site_dir) / name)
+@dataclass(frozen=True)
+class Indexed:
+    #: The bundles the site has, primary first.
+    bundles: tuple[str, ...]
+    #: The bundles indexed again; the others were reused as they were.
+    reindexed: tuple[str, ...]
 
 
-def start(site: Site, cache: Path) -> Indexing:
-    """Write each bundle's documents under ``cache`` and start Pagefind for every bundle whose
-    documents differ from the ones its index was made from. Returns at once: Pagefind runs
-    while MkDocs builds the pages, and ``Indexing.wait`` waits for it."""
+def index(site: Site, cache: Path) -> Indexed:
+    """Write each bundle's documents under ``cache`` and run Pagefind for every bundle whose
+    documents differ from the ones its index was made from."""
     if importlib.util.find_spec("pagefind") is None:
         raise BuildError("Pagefind is not installed", fix="pip install 'pagefind[bin]'")
     cache = Path(cache)
     by_bundle = documents(site)
-    stale = []
+    reindexed = []
     for name in BUNDLES:
         work = cache / name
         if name not in by_bundle:
@@ -173,9 +124,30 @@ def start(site: Site, cache: Path) -> Indexing:
             continue
         sync_folder(work / "docs", by_bundle[name])
         fingerprint = _fingerprint(by_bundle[name])
-        (work / _FINGERPRINT).write_text(fingerprint)
         stamp = work / _STAMP
-        if not (stamp.is_file() and stamp.read_text() == fingerprint
-                and (work / "bundle" / "pagefind-entry.json").is_file()):
-            stale.append(name)
-    return Indexing(cache, list(by_bundle), stale)
+        if stamp.is_file() and stamp.read_text() == fingerprint \
+                and (work / "bundle" / "pagefind-entry.json").is_file():
+            continue
+        stamp.unlink(missing_ok=True)  # stopped half-way, the bundle is made again next time
+        shutil.rmtree(work / "bundle", ignore_errors=True)
+        result = subprocess.run(
+            [sys.executable, "-m", "pagefind", "--site", str(work / "docs"),
+             "--output-path", str((work / "bundle").resolve()), "--silent"],
+            capture_output=True, text=True, check=False)
+        if result.returncode != 0:
+            raise BuildError(f"Pagefind failed: {(result.stderr or result.stdout).strip()[:500]}",
+                             path=work / "docs",
+                             fix=f"run 'python -m pagefind --site {work / 'docs'}' to see why")
+        stamp.write_text(fingerprint)
+        reindexed.append(name)
+    return Indexed(bundles=tuple(by_bundle), reindexed=tuple(reindexed))
+
+
+def install(indexed: Indexed, cache: Path, site_dir: Path) -> None:
+    """Copy the bundles into the built site; remove a bundle that is no longer made. Runs
+    after MkDocs, which empties the site folder on a full build."""
+    for name in BUNDLES:
+        if name in indexed.bundles:
+            sync_folder(Path(site_dir) / name, read_folder(Path(cache) / name / "bundle"))
+        elif (Path(site_dir) / name).exists():
+            shutil.rmtree(Path(site_dir) / name)

@@ -154,9 +154,31 @@ def test_build_progress_shows_on_a_terminal_and_not_in_ci(project, capsys, monke
     assert main(["build", "--site-url", "http://127.0.0.1:1/"]) == 0
     out, err = capsys.readouterr()
     stages = [line.split()[0] for line in err.split("\n") if line.strip()]
-    assert stages == ["config", "load", "render", "write", "search", "mkdocs", "pagefind"]
+    assert stages == ["config", "load", "tag", "relate", "pages", "feeds", "write", "mkdocs",
+                      "search"]
     assert out.startswith("Built site/ from 323 papers in 3 digests")
     monkeypatch.setenv("CI", "true")
     assert main(["build", "--site-url", "http://127.0.0.1:1/"]) == 0
     out, err = capsys.readouterr()
     assert err == "" and out.startswith("Built site/")
+
+
+def test_a_failure_beside_mkdocs_is_one_line_and_the_next_build_is_full(project, capsys,
+                                                                         monkeypatch):
+    """Feeds and the search index are made in other processes: their errors still reach the
+    user as one line, and a failed build leaves no stamp for a partial rebuild to trust."""
+    from generator import search
+    from generator.errors import BuildError
+
+    def broken(site, cache):
+        raise BuildError("Pagefind failed: no space left", fix="free some disk space")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(search, "index", broken)
+        code, _, err = run(capsys, "build", "--site-url", "http://127.0.0.1:1/")
+    assert code == 1
+    assert err == "Pagefind failed: no space left - free some disk space\n"
+    code, out, _ = run(capsys, "build", "--site-url", "http://127.0.0.1:1/")
+    assert code == 0 and "every page built" in out
+    code, out, _ = run(capsys, "build", "--site-url", "http://127.0.0.1:1/")
+    assert code == 0 and "changed pages rebuilt" in out
