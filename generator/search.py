@@ -5,13 +5,16 @@ keywords, with the date it first appeared and its topics as metadata (shown unde
 result). Navigation, related papers and digest days are never indexed, and Pagefind does not
 have to wait for MkDocs: it runs beside it, on the other core.
 
-The papers are split into two Pagefind bundles, merged by the search page (``mergeIndex``):
+The papers are split into Pagefind bundles that the search page merges (``mergeIndex``):
 
-- ``pagefind/``: papers first seen before the month of the newest digest;
-- ``pagefind-recent/``: papers first seen in that month.
+- ``pagefind-recent/``: papers first seen in the month of the newest digest;
+- ``pagefind-YYYY/``: the other papers first seen in year YYYY.
 
-A new day changes only the recent bundle, so a rebuild indexes only that month's papers; the
-larger bundle is indexed again when a new month starts or when one of its papers changes.
+A new day changes only the recent bundle, so a rebuild indexes only that month's papers; a
+year's bundle is indexed again when a new month starts (last month's papers join it) or when
+one of its papers changes. A year is about 6,000 papers: Pagefind needs about 125 KB of
+memory a paper while it indexes, so no bundle grows past what a small machine holds, and each
+bundle a search reads costs it a few kilobytes more.
 A bundle is reused only when its documents are byte for byte the ones it was made from, so a
 rebuild writes the same files as a full build. ``index`` is a stage of its own that
 ``build`` runs in a second process, beside MkDocs.
@@ -34,11 +37,10 @@ from generator.files import read_folder, sync_folder
 from generator.layout import Site, url_of
 from generator.records import Paper
 
-#: Bundle folders at the site root, in the order the search page loads them (the first is
-#: Pagefind's primary index). Each name starts with "pagefind": Pagefind takes the site's base
-#: URL from the part of the bundle's address before it.
-HISTORY, RECENT = "pagefind", "pagefind-recent"
-BUNDLES = (HISTORY, RECENT)
+#: Bundle folders at the site root. Each name starts with "pagefind": Pagefind takes the
+#: site's base URL from the part of the bundle's address before it.
+PREFIX = "pagefind-"
+RECENT = PREFIX + "recent"
 #: In a bundle's cache folder: the fingerprint of the documents its index was made from,
 #: written when Pagefind succeeded.
 _STAMP = "indexed.txt"
@@ -48,7 +50,7 @@ def bundle_of(site: Site, paper: Paper) -> str:
     newest = site.last_updated
     first = paper.first_seen
     return RECENT if newest and (first.year, first.month) >= (newest.year, newest.month) \
-        else HISTORY
+        else f"{PREFIX}{first.year}"
 
 
 def document(site: Site, paper: Paper) -> bytes:
@@ -75,13 +77,17 @@ def documents(site: Site) -> dict[str, dict[str, bytes]]:
     for paper in site.papers:
         path = url_of(site.paper_page(paper)) + "index.html"
         bundles.setdefault(bundle_of(site, paper), {})[path] = document(site, paper)
-    return {name: bundles[name] for name in BUNDLES if name in bundles}
+    return {name: bundles[name] for name in sorted(bundles, key=_order)}
+
+
+def _order(name: str) -> tuple[bool, str]:
+    """Years in order, then the recent bundle; the first is Pagefind's primary index."""
+    return name == RECENT, name
 
 
 def bundle_names(site: Site) -> list[str]:
     """The bundles the search page merges, primary first."""
-    present = {bundle_of(site, paper) for paper in site.papers}
-    return [name for name in BUNDLES if name in present]
+    return sorted({bundle_of(site, paper) for paper in site.papers}, key=_order)
 
 
 def _fingerprint(files: dict[str, bytes]) -> str:
@@ -116,12 +122,12 @@ def index(site: Site, cache: Path) -> Indexed:
         raise BuildError("Pagefind is not installed", fix="pip install 'pagefind[bin]'")
     cache = Path(cache)
     by_bundle = documents(site)
+    for stale in (cache.iterdir() if cache.is_dir() else ()):
+        if stale.name not in by_bundle:
+            shutil.rmtree(stale)
     reindexed = []
-    for name in BUNDLES:
+    for name in by_bundle:
         work = cache / name
-        if name not in by_bundle:
-            shutil.rmtree(work, ignore_errors=True)
-            continue
         sync_folder(work / "docs", by_bundle[name])
         fingerprint = _fingerprint(by_bundle[name])
         stamp = work / _STAMP
@@ -146,8 +152,9 @@ def index(site: Site, cache: Path) -> Indexed:
 def install(indexed: Indexed, cache: Path, site_dir: Path) -> None:
     """Copy the bundles into the built site; remove a bundle that is no longer made. Runs
     after MkDocs, which empties the site folder on a full build."""
-    for name in BUNDLES:
-        if name in indexed.bundles:
-            sync_folder(Path(site_dir) / name, read_folder(Path(cache) / name / "bundle"))
-        elif (Path(site_dir) / name).exists():
-            shutil.rmtree(Path(site_dir) / name)
+    site_dir = Path(site_dir)
+    for name in indexed.bundles:
+        sync_folder(site_dir / name, read_folder(Path(cache) / name / "bundle"))
+    for stale in site_dir.glob("pagefind*"):
+        if stale.name not in indexed.bundles:
+            shutil.rmtree(stale)

@@ -7,7 +7,7 @@ import lxml.html
 from conftest import ROOT
 from generator.build import load_site
 from generator.config import load_config
-from generator.search import HISTORY, RECENT, bundle_names, documents
+from generator.search import RECENT, bundle_names, documents
 from hostile import write_hostile_archive
 
 
@@ -18,13 +18,13 @@ def sample_site():
 def test_papers_of_the_newest_digests_month_are_the_recent_bundle():
     site = sample_site()
     bundles = documents(site)
-    assert bundle_names(site) == [HISTORY, RECENT] == list(bundles)
+    assert bundle_names(site) == ["pagefind-2026", RECENT] == list(bundles)
     assert sum(len(docs) for docs in bundles.values()) == len(site.papers) == 323
     newest = site.last_updated
     for paper in site.papers:
         path = site.paper_page(paper).removesuffix(".md") + "/index.html"
         recent = (paper.first_seen.year, paper.first_seen.month) == (newest.year, newest.month)
-        assert path in bundles[RECENT if recent else HISTORY]
+        assert path in bundles[RECENT if recent else "pagefind-2026"]
 
 
 def test_a_document_holds_the_paper_and_its_date_and_topics_only():
@@ -65,3 +65,23 @@ def test_an_empty_archive_has_no_bundles(tmp_path):
     (tmp_path / "content").mkdir()
     site = load_site(tmp_path / "content", load_config(ROOT / "mkdocs.yml"))
     assert bundle_names(site) == [] and documents(site) == {}
+
+
+def test_each_year_has_its_bundle_and_the_newest_month_its_own(tmp_path):
+    import datetime
+
+    from generator.ingest.yaml_records import dump_digest
+    from generator.records import Digest, Paper
+    (tmp_path / "digests").mkdir()
+    for date in (datetime.date(2025, 12, 30), datetime.date(2026, 1, 2),
+                 datetime.date(2026, 2, 3)):
+        paper = Paper(key=f"paper-{date}", title=f"A paper of {date}", abstract="About it.")
+        digest = Digest(date=date, papers=(paper,), source="yaml").with_date(date)
+        (tmp_path / "digests" / f"{date}.yaml").write_text(dump_digest(digest),
+                                                          encoding="utf-8")
+    site = load_site(tmp_path, load_config(ROOT / "mkdocs.yml"))
+    bundles = documents(site)
+    assert bundle_names(site) == ["pagefind-2025", "pagefind-2026", RECENT] == list(bundles)
+    assert [sorted(docs) for docs in bundles.values()] == [
+        ["papers/paper-2025-12-30/index.html"], ["papers/paper-2026-01-02/index.html"],
+        ["papers/paper-2026-02-03/index.html"]]
