@@ -9,18 +9,22 @@ attribute list, Jinja or YAML structure.
 
 from __future__ import annotations
 
+import hashlib
 import html
 import itertools
 import string
 import urllib.parse
+from dataclasses import dataclass
 from pathlib import Path
 
 import jinja2
 import yaml
 
-from generator import layout, search
+from generator import __version__, layout, search
 from generator.errors import BuildError
 from generator.layout import Site
+from generator.records import Paper
+from generator.tagging import Tag
 
 _Dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 
@@ -95,15 +99,56 @@ def _served(context, target: str) -> str:
     return layout.served_link(layout.url_of(target), context["page_path"])
 
 
+@dataclass(frozen=True)
+class PaperView:
+    """All that a paper page reads of the site: the slugs of the paper and of its related
+    papers, and its topics. A paper page is reused from the last build when this, the paper,
+    its related papers, the templates and the config are unchanged, so its template is given
+    nothing else (reading anything else fails the build)."""
+
+    slugs: dict[str, str]
+    tags_by_id: dict[str, Tag]
+
+    def paper_page(self, paper: Paper) -> str:
+        return f"papers/{self.slugs[paper.key]}.md"
+
+
+@dataclass(frozen=True)
+class Rendered:
+    #: Markdown text of every page rendered, by path in docs_dir.
+    pages: dict[str, str]
+    #: Paper pages not rendered again: the file in docs_dir was made from the same inputs.
+    kept: frozenset[str]
+    #: For each paper page, the fingerprint of what it is made from (see ``PaperView``).
+    inputs: dict[str, str]
+
+
+def _inputs_digest(site: Site) -> hashlib._Hash:
+    """What every paper page depends on: the templates, the config, this code's version."""
+    digest = hashlib.sha256(f"{__version__}\n{site.config!r}\n".encode())
+    for path in sorted(site.config.templates.rglob("*")):
+        if path.is_file():
+            digest.update(f"{path.relative_to(site.config.templates).as_posix()}\n".encode())
+            digest.update(path.read_bytes())
+    return digest
+
+
 def render_pages(site: Site) -> dict[str, str]:
     """Every Markdown page of the site, keyed by its path in docs_dir."""
+    return render_site(site).pages
+
+
+def render_site(site: Site, previous: dict[str, str] | None = None) -> Rendered:
+    """Every Markdown page of the site, except the paper pages whose fingerprint in
+    ``previous`` (path -> fingerprint of pages already in docs_dir) is unchanged."""
     env = make_environment(site.config.templates)
     common = {"site": site, "config": site.config}
     pages: dict[str, str] = {}
 
     def render(template: str, path: str, **context) -> None:
         try:
-            pages[path] = env.get_template(template).render(page_path=path, **common, **context)
+            pages[path] = env.get_template(template).render({**common, **context},
+                                                            page_path=path)
         except jinja2.TemplateError as exc:
             name = getattr(exc, "filename", None) or str(site.config.templates / template)
             raise BuildError(f"template error: {exc}", path=name,
@@ -120,13 +165,24 @@ def render_pages(site: Site) -> dict[str, str]:
         render("digest.md.j2", layout.digest_page(digest.date), digest=digest,
                newer=digests[index - 1] if index > 0 else None,
                older=digests[index + 1] if index + 1 < len(digests) else None)
+    base = _inputs_digest(site)
+    inputs: dict[str, str] = {}
+    kept = set()
     for paper in site.papers:
-        related = [site.by_key[k] for k in site.related.get(paper.key, ())]
-        render("paper.md.j2", site.paper_page(paper), paper=paper, related=related)
+        path = site.paper_page(paper)
+        related = tuple(site.by_key[k] for k in site.related.get(paper.key, ()))
+        view = PaperView(slugs={p.key: site.slugs[p.key] for p in (paper, *related)},
+                         tags_by_id={t: site.tags_by_id[t] for t in paper.tags})
+        digest = base.copy()
+        digest.update(repr((path, paper, related, view)).encode())
+        inputs[path] = digest.hexdigest()
+        if previous and previous.get(path) == inputs[path]:
+            kept.add(path)
+            continue
+        render("paper.md.j2", path, paper=paper, related=related, site=view)
     render("tags.md.j2", layout.TAG_INDEX)
     for tag in site.tags:
         render("tag.md.j2", layout.tag_page(tag.id), tag=tag, papers=site.tag_papers[tag.id])
     render("feeds.md.j2", layout.FEEDS_PAGE)
     render("search.md.j2", layout.SEARCH_PAGE, bundles=search.bundle_names(site))
-    return pages
-
+    return Rendered(pages=pages, kept=frozenset(kept), inputs=inputs)

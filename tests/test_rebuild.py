@@ -8,7 +8,7 @@ import datetime
 import shutil
 from pathlib import Path
 
-from conftest import build_project, make_project, snapshot
+from conftest import ROOT, build_project, make_project, snapshot
 from generator.commands import IngestReport, add_digests
 from generator.records import Digest, Paper
 from generator.search import RECENT
@@ -51,6 +51,7 @@ def test_a_new_day_rebuilds_only_what_changed_and_equals_a_full_build(tmp_path):
     add_day(project, datetime.date(2026, 4, 30), "Quokka Alignment for Video Generation")
     second = build_project(project, URL)
     assert second.incremental and second.reindexed == (RECENT,)
+    assert first.kept == 0 and second.kept > 250  # paper pages not rendered again
     after = mtimes(project / "site")
     rewritten = [p for p in after if p.endswith(".html") and after[p] != before.get(p)]
     assert "papers/new-2026-04-30-0/index.html" in rewritten
@@ -112,10 +113,27 @@ def test_a_removed_page_rebuilds_everything_and_leaves_nothing_stale(tmp_path):
     assert_same_as_a_full_build(project, tmp_path)
 
 
+def test_a_changed_template_renders_every_paper_page_again(tmp_path):
+    project = make_project(tmp_path / "project")
+    (project / "templates").unlink()
+    shutil.copytree(ROOT / "templates", project / "templates")
+    build_project(project, URL)
+    template = project / "templates" / "paper.md.j2"
+    template.write_text(template.read_text() + "\nKept in the archive.\n")
+    result = build_project(project, URL)
+    assert result.kept == 0
+    for page in (project / "site" / "papers").rglob("index.html"):
+        assert "Kept in the archive." in page.read_text(encoding="utf-8")
+    fresh = tmp_path / "fresh"
+    shutil.copytree(project, fresh, symlinks=True, ignore=shutil.ignore_patterns("site", "build"))
+    build_project(fresh, URL)
+    assert snapshot(project / "site") == snapshot(fresh / "site")
+
+
 def test_full_forces_a_full_build(tmp_path):
     from generator.build import build
     project = make_project(tmp_path / "project")
     build_project(project, URL)
     result = build(project / "content", config_file=project / "mkdocs.yml",
                    out=project / "site", site_url=URL, full=True)
-    assert not result.incremental
+    assert not result.incremental and result.kept == 0
