@@ -14,6 +14,7 @@ import html
 import itertools
 import string
 import urllib.parse
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -100,14 +101,20 @@ def _served(context, target: str) -> str:
 
 
 @dataclass(frozen=True)
-class PaperView:
-    """All that a paper page reads of the site: the slugs of the paper and of its related
-    papers, and its topics. A paper page is reused from the last build when this, the paper,
-    its related papers, the templates and the config are unchanged, so its template is given
-    nothing else (reading anything else fails the build)."""
+class PageView:
+    """All that a paper or digest page reads of the site: the slugs of the papers it shows and
+    their topics. Such a page is kept from the last build when this, its own context, the
+    templates and the config are unchanged, so its template is given nothing else (reading
+    anything else fails the build)."""
 
     slugs: dict[str, str]
     tags_by_id: dict[str, Tag]
+
+    @classmethod
+    def of(cls, site: Site, papers: Iterable[Paper]) -> PageView:
+        papers = list(papers)
+        return cls(slugs={p.key: site.slugs[p.key] for p in papers},
+                   tags_by_id={t: site.tags_by_id[t] for p in papers for t in p.tags})
 
     def paper_page(self, paper: Paper) -> str:
         return f"papers/{self.slugs[paper.key]}.md"
@@ -117,14 +124,15 @@ class PaperView:
 class Rendered:
     #: Markdown text of every page rendered, by path in docs_dir.
     pages: dict[str, str]
-    #: Paper pages not rendered again: the file in docs_dir was made from the same inputs.
+    #: Paper and digest pages not rendered again: the file in docs_dir was made from the same
+    #: inputs.
     kept: frozenset[str]
-    #: For each paper page, the fingerprint of what it is made from (see ``PaperView``).
+    #: For each paper and digest page, the fingerprint of what it is made from (``PageView``).
     inputs: dict[str, str]
 
 
 def _inputs_digest(site: Site) -> hashlib._Hash:
-    """What every paper page depends on: the templates, the config, this code's version."""
+    """What every page depends on: the templates, the config, this code's version."""
     digest = hashlib.sha256(f"{__version__}\n{site.config!r}\n".encode())
     for path in sorted(site.config.templates.rglob("*")):
         if path.is_file():
@@ -139,7 +147,7 @@ def render_pages(site: Site) -> dict[str, str]:
 
 
 def render_site(site: Site, previous: dict[str, str] | None = None) -> Rendered:
-    """Every Markdown page of the site, except the paper pages whose fingerprint in
+    """Every Markdown page of the site, except the paper and digest pages whose fingerprint in
     ``previous`` (path -> fingerprint of pages already in docs_dir) is unchanged."""
     env = make_environment(site.config.templates)
     common = {"site": site, "config": site.config}
@@ -161,25 +169,29 @@ def render_site(site: Site, previous: dict[str, str] | None = None) -> Rendered:
     months = [(month, list(group)) for month, group in
               itertools.groupby(digests, key=lambda d: (d.date.year, d.date.month))]
     render("archive.md.j2", layout.ARCHIVE, months=months)
-    for index, digest in enumerate(digests):
-        render("digest.md.j2", layout.digest_page(digest.date), digest=digest,
-               newer=digests[index - 1] if index > 0 else None,
-               older=digests[index + 1] if index + 1 < len(digests) else None)
     base = _inputs_digest(site)
     inputs: dict[str, str] = {}
     kept = set()
-    for paper in site.papers:
-        path = site.paper_page(paper)
-        related = tuple(site.by_key[k] for k in site.related.get(paper.key, ()))
-        view = PaperView(slugs={p.key: site.slugs[p.key] for p in (paper, *related)},
-                         tags_by_id={t: site.tags_by_id[t] for t in paper.tags})
+
+    def render_kept(template: str, path: str, view: PageView, **context) -> None:
+        """Render, unless the page in docs_dir was made from the same inputs."""
         digest = base.copy()
-        digest.update(repr((path, paper, related, view)).encode())
+        digest.update(repr((template, path, view, sorted(context.items()))).encode())
         inputs[path] = digest.hexdigest()
         if previous and previous.get(path) == inputs[path]:
             kept.add(path)
-            continue
-        render("paper.md.j2", path, paper=paper, related=related, site=view)
+        else:
+            render(template, path, site=view, **context)
+
+    for index, digest in enumerate(digests):
+        render_kept("digest.md.j2", layout.digest_page(digest.date),
+                    PageView.of(site, digest.papers), digest=digest,
+                    newer=digests[index - 1].date if index > 0 else None,
+                    older=digests[index + 1].date if index + 1 < len(digests) else None)
+    for paper in site.papers:
+        related = tuple(site.by_key[k] for k in site.related.get(paper.key, ()))
+        render_kept("paper.md.j2", site.paper_page(paper), PageView.of(site, (paper, *related)),
+                    paper=paper, related=related)
     render("tags.md.j2", layout.TAG_INDEX)
     for tag in site.tags:
         render("tag.md.j2", layout.tag_page(tag.id), tag=tag, papers=site.tag_papers[tag.id])

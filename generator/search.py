@@ -128,12 +128,13 @@ def index(site: Site, cache: Path) -> Indexed:
     reindexed = []
     for name in by_bundle:
         work = cache / name
-        sync_folder(work / "docs", by_bundle[name])
         fingerprint = _fingerprint(by_bundle[name])
         stamp = work / _STAMP
+        # The stamp is written only after Pagefind indexed exactly these documents.
         if stamp.is_file() and stamp.read_text() == fingerprint \
                 and (work / "bundle" / "pagefind-entry.json").is_file():
             continue
+        sync_folder(work / "docs", by_bundle[name])
         stamp.unlink(missing_ok=True)  # stopped half-way, the bundle is made again next time
         shutil.rmtree(work / "bundle", ignore_errors=True)
         result = subprocess.run(
