@@ -9,6 +9,7 @@ attribute list, Jinja or YAML structure.
 
 from __future__ import annotations
 
+import datetime
 import hashlib
 import html
 import itertools
@@ -25,7 +26,6 @@ from generator import __version__, layout, search
 from generator.errors import BuildError
 from generator.layout import Site
 from generator.records import Paper
-from generator.tagging import Tag
 
 _Dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 
@@ -101,23 +101,39 @@ def _served(context, target: str) -> str:
 
 
 @dataclass(frozen=True)
+class TagLabel:
+    """What a page shows of a topic in a chip (the link comes from the topic's id)."""
+
+    name: str
+
+
+@dataclass(frozen=True)
 class PageView:
-    """All that a paper or digest page reads of the site: the slugs of the papers it shows and
-    their topics. Such a page is kept from the last build when this, its own context, the
-    templates and the config are unchanged, so its template is given nothing else (reading
-    anything else fails the build)."""
+    """All that a paper or digest page reads of the site: the slugs of the papers it links to
+    and the names of the topics it shows. Such a page is kept from the last build when this,
+    its own context, the templates and the config are unchanged, so its template is given
+    nothing else (reading anything else fails the build)."""
 
     slugs: dict[str, str]
-    tags_by_id: dict[str, Tag]
+    tags_by_id: dict[str, TagLabel]
 
     @classmethod
-    def of(cls, site: Site, papers: Iterable[Paper]) -> PageView:
-        papers = list(papers)
-        return cls(slugs={p.key: site.slugs[p.key] for p in papers},
-                   tags_by_id={t: site.tags_by_id[t] for p in papers for t in p.tags})
+    def of(cls, site: Site, linked: Iterable[Paper], tagged: Iterable[Paper]) -> PageView:
+        return cls(slugs={p.key: site.slugs[p.key] for p in linked},
+                   tags_by_id={t: TagLabel(site.tags_by_id[t].name) for p in tagged
+                               for t in p.tags})
 
-    def paper_page(self, paper: Paper) -> str:
+    def paper_page(self, paper: Paper | RelatedPaper) -> str:
         return f"papers/{self.slugs[paper.key]}.md"
+
+
+@dataclass(frozen=True)
+class RelatedPaper:
+    """What a paper page shows of a related paper."""
+
+    key: str
+    title: str
+    last_seen: datetime.date
 
 
 @dataclass(frozen=True)
@@ -139,6 +155,15 @@ def _inputs_digest(site: Site) -> hashlib._Hash:
             digest.update(f"{path.relative_to(site.config.templates).as_posix()}\n".encode())
             digest.update(path.read_bytes())
     return digest
+
+
+def listing_entries(site: Site, papers: Iterable[Paper],
+                    page_path: str) -> list[tuple[str, str, str]]:
+    """(date, link, title) of each paper in a long list, as HTML-escaped text: the link is the
+    paper's served URL relative to the page (every paper page is at papers/<slug>/)."""
+    prefix = layout.served_link("papers/", page_path)
+    return [(layout.short_date(p.last_seen), f"{prefix}{site.slugs[p.key]}/", html_text(p.title))
+            for p in papers]
 
 
 def render_pages(site: Site) -> dict[str, str]:
@@ -185,16 +210,20 @@ def render_site(site: Site, previous: dict[str, str] | None = None) -> Rendered:
 
     for index, digest in enumerate(digests):
         render_kept("digest.md.j2", layout.digest_page(digest.date),
-                    PageView.of(site, digest.papers), digest=digest,
+                    PageView.of(site, digest.papers, digest.papers), digest=digest,
                     newer=digests[index - 1].date if index > 0 else None,
                     older=digests[index + 1].date if index + 1 < len(digests) else None)
     for paper in site.papers:
         related = tuple(site.by_key[k] for k in site.related.get(paper.key, ()))
-        render_kept("paper.md.j2", site.paper_page(paper), PageView.of(site, (paper, *related)),
-                    paper=paper, related=related)
+        render_kept("paper.md.j2", site.paper_page(paper),
+                    PageView.of(site, (paper, *related), (paper,)),
+                    paper=paper, related=tuple(RelatedPaper(p.key, p.title, p.last_seen)
+                                               for p in related))
     render("tags.md.j2", layout.TAG_INDEX)
     for tag in site.tags:
-        render("tag.md.j2", layout.tag_page(tag.id), tag=tag, papers=site.tag_papers[tag.id])
+        path = layout.tag_page(tag.id)
+        render("tag.md.j2", path, tag=tag, papers=site.tag_papers[tag.id],
+               entries=listing_entries(site, site.tag_papers[tag.id], path))
     render("feeds.md.j2", layout.FEEDS_PAGE)
     render("search.md.j2", layout.SEARCH_PAGE, bundles=search.bundle_names(site))
     return Rendered(pages=pages, kept=frozenset(kept), inputs=inputs)

@@ -155,7 +155,12 @@ def install(indexed: Indexed, cache: Path, site_dir: Path) -> None:
     after MkDocs, which empties the site folder on a full build."""
     site_dir = Path(site_dir)
     for name in indexed.bundles:
-        sync_folder(site_dir / name, read_folder(Path(cache) / name / "bundle"))
+        bundle, copy = Path(cache) / name / "bundle", site_dir / name
+        entry = "pagefind-entry.json"  # names every index file by its hash
+        if name not in indexed.reindexed and (copy / entry).is_file() \
+                and (copy / entry).read_bytes() == (bundle / entry).read_bytes():
+            continue
+        sync_folder(copy, read_folder(bundle))
     for stale in site_dir.glob("pagefind*"):
         if stale.name not in indexed.bundles:
             shutil.rmtree(stale)
