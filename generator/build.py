@@ -292,7 +292,7 @@ def build(content: Path, *, config_file: Path | None = None, out: Path | None = 
     # Feeds and the search index need only the site model: they are made in other processes
     # while this one renders the pages and runs MkDocs.
     feeds_job = _Background(render_feeds, site)
-    search_job = _Background(search.index, site, cache / "search") if html else None
+    search_job = _Background(search.index, site, cache / "search", full) if html else None
     try:
         with _stage(progress, "pages") as detail:
             # Paper pages made from the same inputs as the ones in docs_dir are kept as they are.

@@ -115,9 +115,9 @@ class Indexed:
     reindexed: tuple[str, ...]
 
 
-def index(site: Site, cache: Path) -> Indexed:
+def index(site: Site, cache: Path, full: bool = False) -> Indexed:
     """Write each bundle's documents under ``cache`` and run Pagefind for every bundle whose
-    documents differ from the ones its index was made from."""
+    documents differ from the ones its index was made from (every bundle, if ``full``)."""
     if importlib.util.find_spec("pagefind") is None:
         raise BuildError("Pagefind is not installed", fix="pip install 'pagefind[bin]'")
     cache = Path(cache)
@@ -131,7 +131,7 @@ def index(site: Site, cache: Path) -> Indexed:
         fingerprint = _fingerprint(by_bundle[name])
         stamp = work / _STAMP
         # The stamp is written only after Pagefind indexed exactly these documents.
-        if stamp.is_file() and stamp.read_text() == fingerprint \
+        if not full and stamp.is_file() and stamp.read_text() == fingerprint \
                 and (work / "bundle" / "pagefind-entry.json").is_file():
             continue
         sync_folder(work / "docs", by_bundle[name])

@@ -170,7 +170,7 @@ def test_a_failure_beside_mkdocs_is_one_line_and_the_next_build_is_full(project,
     from generator import search
     from generator.errors import BuildError
 
-    def broken(site, cache):
+    def broken(site, cache, full):
         raise BuildError("Pagefind failed: no space left", fix="free some disk space")
 
     with monkeypatch.context() as patch:

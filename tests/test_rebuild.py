@@ -137,3 +137,4 @@ def test_full_forces_a_full_build(tmp_path):
     result = build(project / "content", config_file=project / "mkdocs.yml",
                    out=project / "site", site_url=URL, full=True)
     assert not result.incremental and result.kept == 0
+    assert result.reindexed == (YEAR, RECENT)
