@@ -38,7 +38,8 @@ from generator.tagging import load_taxonomy
 #: Written into docs_dir so that a later build knows the folder is ours to clean.
 MARKER = ".paper-digest"
 TAXONOMY = "taxonomy.yaml"
-#: In the cache: what each paper page in docs_dir was made from (see pages.render_site).
+#: In the cache: what each paper and digest page in docs_dir was made from
+#: (see pages.render_site).
 PAGE_INPUTS = "page-inputs.json"
 
 
@@ -54,7 +55,8 @@ class BuildResult:
     incremental: bool = False
     #: The search bundles Pagefind indexed again; the others were reused.
     reindexed: tuple[str, ...] = ()
-    #: Paper pages not rendered again: made from the same inputs as the ones in docs_dir.
+    #: Paper and digest pages not rendered again: made from the same inputs as the ones in
+    #: docs_dir (see pages.render_site).
     kept: int = 0
 
 
@@ -295,14 +297,14 @@ def build(content: Path, *, config_file: Path | None = None, out: Path | None = 
     search_job = _Background(search.index, site, cache / "search", full) if html else None
     try:
         with _stage(progress, "pages") as detail:
-            # Paper pages made from the same inputs as the ones in docs_dir are kept as they are.
+            # Paper and digest pages made from the same inputs as the ones in docs_dir are kept.
             previous = {} if full else _read_json(cache / PAGE_INPUTS)
             previous = {path: key for path, key in previous.items()
                         if (config.docs_dir / path).is_file()}
             rendered = render_site(site, previous)
             files = {path: text.encode("utf-8") for path, text in rendered.pages.items()}
             detail.append(f"{len(files)} Markdown pages rendered, "
-                          f"{len(rendered.kept)} paper pages unchanged")
+                          f"{len(rendered.kept)} paper and digest pages unchanged")
         with _stage(progress, "feeds") as detail:
             feeds = feeds_job.result()
             files.update(feeds)

@@ -148,12 +148,15 @@ class Rendered:
 
 
 def _inputs_digest(site: Site) -> hashlib._Hash:
-    """What every page depends on: the templates, the config, this code's version."""
+    """What every page depends on: the templates, the config and this package's code (its
+    filters and links), so that editing any of them renders every page again."""
     digest = hashlib.sha256(f"{__version__}\n{site.config!r}\n".encode())
-    for path in sorted(site.config.templates.rglob("*")):
-        if path.is_file():
-            digest.update(f"{path.relative_to(site.config.templates).as_posix()}\n".encode())
-            digest.update(path.read_bytes())
+    code = Path(__file__).parent
+    for root in (site.config.templates, code):
+        for path in sorted(root.rglob("*.py" if root == code else "*")):
+            if path.is_file():
+                digest.update(f"{path.relative_to(root).as_posix()}\n".encode())
+                digest.update(path.read_bytes())
     return digest
 
 
