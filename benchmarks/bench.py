@@ -30,6 +30,7 @@ sys.path.insert(0, str(ROOT))
 
 from generator import archive as archive_store  # noqa: E402
 from generator.commands import IngestReport, add_digests  # noqa: E402
+from generator.files import read_folder  # noqa: E402
 from generator.records import Digest, Paper, paper_key  # noqa: E402
 from generator.tagging import Tagger, load_taxonomy  # noqa: E402
 
@@ -160,14 +161,9 @@ def rebuild_after_one_day(results: dict, folder: Path, verify: bool) -> None:
         os.chdir(fresh)
         build_once(fresh)
         os.chdir(folder)
-        a, b = _files(folder / "site"), _files(fresh / "site")
+        a, b = read_folder(folder / "site"), read_folder(fresh / "site")
         results["rebuild_equals_full_build"] = a == b
         shutil.rmtree(fresh)
-
-
-def _files(site: Path) -> dict[str, bytes]:
-    return {p.relative_to(site).as_posix(): p.read_bytes()
-            for p in sorted(site.rglob("*")) if p.is_file()}
 
 
 def reference_build(results: dict, folder: Path) -> None:

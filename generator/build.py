@@ -29,7 +29,7 @@ from generator import search
 from generator.config import Config, data_root, load_config
 from generator.errors import BuildError, DigestError
 from generator.feeds import render_feeds
-from generator.files import read_folder, sync_folder
+from generator.files import digest_files, read_folder, sync_folder
 from generator.layout import Site, gather
 from generator.pages import render_pages, render_site
 from generator.similarity import related_papers
@@ -253,10 +253,7 @@ def _site_stamp(config: Config, site_dir: Path, strict: bool) -> str:
             parts.append(f"{package} -")
     digest.update("\n".join(parts).encode())
     digest.update(Path(config.config_file).read_bytes())
-    theme = config.templates / "theme"
-    for path, data in (read_folder(theme).items() if theme.is_dir() else ()):
-        digest.update(f"\n{path}\n".encode())
-        digest.update(data)
+    digest_files(digest, read_folder(config.templates / "theme"))
     return digest.hexdigest()
 
 

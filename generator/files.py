@@ -7,6 +7,7 @@ dirty build reads them to tell which pages changed.
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 
@@ -36,8 +37,17 @@ def sync_folder(folder: Path, files: dict[str, bytes],
     return written, removed
 
 
-def read_folder(folder: Path) -> dict[str, bytes]:
-    """Every file under ``folder``, by relative POSIX path."""
+def read_folder(folder: Path, pattern: str = "*") -> dict[str, bytes]:
+    """Every file under ``folder`` whose name matches ``pattern``, by relative POSIX path;
+    nothing if the folder is missing."""
     folder = Path(folder)
     return {p.relative_to(folder).as_posix(): p.read_bytes()
-            for p in sorted(folder.rglob("*")) if p.is_file()}
+            for p in sorted(folder.rglob(pattern)) if p.is_file()}
+
+
+def digest_files(digest: hashlib._Hash, files: dict[str, bytes]) -> None:
+    """Add ``files`` (path -> bytes) to ``digest``, in path order, each path and length
+    before its bytes so that no two different sets of files feed it the same stream."""
+    for path in sorted(files):
+        digest.update(f"{path}\n{len(files[path])}\n".encode())
+        digest.update(files[path])

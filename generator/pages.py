@@ -24,6 +24,7 @@ import yaml
 
 from generator import __version__, layout, search
 from generator.errors import BuildError
+from generator.files import digest_files, read_folder
 from generator.layout import Site
 from generator.records import Paper
 
@@ -151,12 +152,8 @@ def _inputs_digest(site: Site) -> hashlib._Hash:
     """What every page depends on: the templates, the config and this package's code (its
     filters and links), so that editing any of them renders every page again."""
     digest = hashlib.sha256(f"{__version__}\n{site.config!r}\n".encode())
-    code = Path(__file__).parent
-    for root in (site.config.templates, code):
-        for path in sorted(root.rglob("*.py" if root == code else "*")):
-            if path.is_file():
-                digest.update(f"{path.relative_to(root).as_posix()}\n".encode())
-                digest.update(path.read_bytes())
+    digest_files(digest, read_folder(site.config.templates))
+    digest_files(digest, read_folder(Path(__file__).parent, "*.py"))
     return digest
 
 

@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from generator.errors import BuildError
-from generator.files import read_folder, sync_folder
+from generator.files import digest_files, read_folder, sync_folder
 from generator.layout import Site, url_of
 from generator.records import Paper
 
@@ -92,9 +92,7 @@ def bundle_names(site: Site) -> list[str]:
 
 def _fingerprint(files: dict[str, bytes]) -> str:
     digest = hashlib.sha256(f"pagefind {_pagefind_version()}\n".encode())
-    for path in sorted(files):
-        digest.update(f"{path}\n{len(files[path])}\n".encode())
-        digest.update(files[path])
+    digest_files(digest, files)
     return digest.hexdigest()
 
 
