@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from generator.errors import DigestError, ErrorList, ParseError, raise_all
+from generator.files import file_mode
 from generator.ingest.clean import decode
 from generator.ingest.yaml_records import dump_digest, parse_yaml
 from generator.records import Digest, Paper, assign_keys, merge_digests, merge_paper
@@ -96,12 +97,6 @@ def _merge_day(current: Digest, incoming: Digest) -> Digest:
     return dataclasses.replace(current, papers=tuple(papers.values())).with_date(current.date)
 
 
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
 def write_digests(content: Path, digests: list[Digest]) -> list[Path]:
     """Write the given days atomically: every file is written to a temporary file beside its
     target first, and only when all are written are they renamed into place."""
@@ -116,7 +111,7 @@ def write_digests(content: Path, digests: list[Digest]) -> list[Path]:
             with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as out:
                 out.write(dump_digest(digest))
             # mkstemp makes the file private; an archive file is as readable as any other.
-            os.chmod(temp, 0o666 & ~_umask())
+            os.chmod(temp, file_mode())
         for temp, target in staged:
             os.replace(temp, target)
     except OSError as exc:

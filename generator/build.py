@@ -3,9 +3,10 @@
 Stages, in order (each needs the one before): load the archive and taxonomy -> tag papers ->
 relate them -> render the pages -> write docs_dir -> MkDocs builds the HTML -> the search
 bundles are copied into the site. Feeds and the search index are made in two other processes
-while the pages are rendered and MkDocs runs (the machine's second core); the feeds must be in
-docs_dir before MkDocs starts, and the search bundles copied after it: a full MkDocs build
-empties the site folder first.
+(``background``) while the pages are rendered and MkDocs runs (the machine's second core); the
+feeds must be in docs_dir before MkDocs starts, and the search bundles copied after it: a full
+MkDocs build empties the site folder first. MkDocs and the search stage write a stage beside
+the site, swapped in whole at the end (``sitedir``).
 """
 
 from __future__ import annotations
@@ -17,7 +18,6 @@ import hashlib
 import importlib.metadata
 import json
 import logging
-import multiprocessing
 import os
 import time
 from collections.abc import Callable, Iterator
@@ -25,11 +25,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from generator import archive as archive_store
-from generator import search
+from generator import search, sitedir
+from generator.background import Background
 from generator.config import Config, data_root, load_config
-from generator.errors import BuildError, DigestError
+from generator.errors import BuildError
 from generator.feeds import render_feeds
-from generator.files import digest_files, read_folder, sync_folder
+from generator.files import digest_files, read_folder, replace_bytes, sync_folder
 from generator.layout import Site, gather
 from generator.pages import render_pages, render_site
 from generator.similarity import related_papers
@@ -139,58 +140,6 @@ def write_docs(docs_dir: Path, files: dict[str, bytes],
     return sync_folder(docs_dir, files, keep=kept | {MARKER})
 
 
-class _Background:
-    """``func(*args)`` run in a forked process beside the build's own work; ``result`` waits
-    for it and returns its value or raises its DigestError. Where processes cannot be forked,
-    it runs at once, in this process. Only for pure stages and ones that write their own
-    folder: nothing the build's process reads is changed behind its back."""
-
-    def __init__(self, func: Callable, *args: object) -> None:
-        self._process = None
-        if "fork" not in multiprocessing.get_all_start_methods():
-            self._outcome = self._call(func, args)
-            return
-        context = multiprocessing.get_context("fork")
-        self._receive, send = context.Pipe(duplex=False)
-        self._process = context.Process(target=self._run, args=(send, func, args), daemon=True)
-        self._process.start()
-        send.close()
-
-    @staticmethod
-    def _call(func: Callable, args: tuple) -> tuple[bool, object]:
-        try:
-            return True, func(*args)
-        except DigestError as exc:
-            return False, exc
-
-    @classmethod
-    def _run(cls, send, func: Callable, args: tuple) -> None:
-        send.send(cls._call(func, args))
-        send.close()
-
-    def result(self):
-        if self._process is not None:
-            try:
-                self._outcome = self._receive.recv()
-            except EOFError:
-                self._outcome = False, BuildError(
-                    f"{self._process.name} stopped without finishing",
-                    fix="run the build again; if it stops again, report it")
-            self._process.join()
-            self._process = None
-        ok, value = self._outcome
-        if not ok:
-            raise value
-        return value
-
-    def stop(self) -> None:
-        """Stop the process if it still runs (the build failed elsewhere)."""
-        if self._process is not None:
-            self._process.terminate()
-            self._process.join()
-            self._process = None
-
-
 class _DirtyNotice(logging.Filter):
     """Drops MkDocs' warning that a dirty build may leave navigation stale: this site's
     navigation never changes between builds that share a stamp (see ``_site_stamp``), and the
@@ -198,6 +147,39 @@ class _DirtyNotice(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         return "'dirty' build" not in record.getMessage()
+
+
+@contextlib.contextmanager
+def _replacing_writes() -> Iterator[None]:
+    """MkDocs writes a page by opening its file for writing, which would change the previous
+    site through the hard links a reusing stage starts with (see sitedir.staged): while it
+    runs, every file it writes or copies is written aside and renamed into place instead."""
+    import shutil
+
+    from mkdocs import utils
+
+    def write_file(content: bytes, output_path: str) -> None:
+        os.makedirs(os.path.dirname(output_path), exist_ok=True)
+        replace_bytes(Path(output_path), content)
+
+    def copy_file(source_path: str, output_path: str) -> None:
+        os.makedirs(os.path.dirname(output_path), exist_ok=True)
+        if os.path.isdir(output_path):
+            output_path = os.path.join(output_path, os.path.basename(source_path))
+        temporary = f"{output_path}.{os.getpid()}.tmp"
+        try:
+            shutil.copyfile(source_path, temporary)
+            os.replace(temporary, output_path)
+        finally:
+            if os.path.exists(temporary):
+                os.unlink(temporary)
+
+    saved = utils.write_file, utils.copy_file
+    utils.write_file, utils.copy_file = write_file, copy_file
+    try:
+        yield
+    finally:
+        utils.write_file, utils.copy_file = saved
 
 
 def run_mkdocs(config: Config, out: Path, *, strict: bool,
@@ -224,7 +206,8 @@ def run_mkdocs(config: Config, out: Path, *, strict: bool,
                            site_url=config.site_url, strict=strict)
         mk.plugins.on_startup(command="build", dirty=dirty)
         try:
-            mkdocs_build(mk, dirty=dirty)
+            with _replacing_writes():
+                mkdocs_build(mk, dirty=dirty)
         finally:
             mk.plugins.on_shutdown()
     except (MkDocsException, SystemExit) as exc:
@@ -271,6 +254,13 @@ def build(content: Path, *, config_file: Path | None = None, out: Path | None = 
     """
     with _stage(progress, "config") as detail:
         config = load_config(config_file, site_url)
+        site_dir = Path(out) if out else Path("site")
+        if html:
+            # Before anything is written: the site folder is replaced whole by a build.
+            sitedir.check_out(site_dir, keep={
+                "the archive": Path(content), "docs_dir": config.docs_dir,
+                "the build cache": config.cache_dir, "the templates": config.templates,
+                "the site config": config.config_file})
         detail.append(str(config.config_file))
     with _stage(progress, "load") as detail:
         taxonomy = load_taxonomy(taxonomy_path(content))
@@ -285,13 +275,12 @@ def build(content: Path, *, config_file: Path | None = None, out: Path | None = 
         site = dataclasses.replace(site, related=related_papers(list(site.papers),
                                                                 config.related_papers))
         detail.append(f"up to {config.related_papers} related papers each")
-    site_dir = Path(out) if out else Path("site")
     cache = config.cache_dir
     cache.mkdir(parents=True, exist_ok=True)
     # Feeds and the search index need only the site model: they are made in other processes
     # while this one renders the pages and runs MkDocs.
-    feeds_job = _Background(render_feeds, site)
-    search_job = _Background(search.index, site, cache / "search", full) if html else None
+    feeds_job = Background(render_feeds, site)
+    search_job = Background(search.index, site, cache / "search", full) if html else None
     try:
         with _stage(progress, "pages") as detail:
             # Paper and digest pages made from the same inputs as the ones in docs_dir are kept.
@@ -321,16 +310,18 @@ def build(content: Path, *, config_file: Path | None = None, out: Path | None = 
         incremental = (not full and removed == 0 and (site_dir / "index.html").is_file()
                        and stamp_file.is_file() and stamp_file.read_text() == stamp)
         stamp_file.unlink(missing_ok=True)  # a build stopped half-way is followed by a full one
-        with _stage(progress, "mkdocs") as detail:
-            run_mkdocs(config, site_dir, strict=strict, last_updated=site.last_updated,
-                       dirty=incremental)
-            detail.append(f"{'changed pages' if incremental else 'every page'} -> {site_dir}")
-        with _stage(progress, "search") as detail:
-            indexed = search_job.result()
-            search.install(indexed, cache / "search", site_dir)
-            reused = [name for name in indexed.bundles if name not in indexed.reindexed]
-            detail.append(f"indexed {', '.join(indexed.reindexed) or 'nothing'}, "
-                          f"reused {', '.join(reused) or 'nothing'}")
+        # The new site is made beside the old one and swapped in whole (see sitedir).
+        with sitedir.staged(site_dir, reuse=incremental) as stage:
+            with _stage(progress, "mkdocs") as detail:
+                run_mkdocs(config, stage, strict=strict, last_updated=site.last_updated,
+                           dirty=incremental)
+                detail.append(f"{'changed pages' if incremental else 'every page'} -> {site_dir}")
+            with _stage(progress, "search") as detail:
+                indexed = search_job.result()
+                search.install(indexed, cache / "search", stage)
+                reused = [name for name in indexed.bundles if name not in indexed.reindexed]
+                detail.append(f"indexed {', '.join(indexed.reindexed) or 'nothing'}, "
+                              f"reused {', '.join(reused) or 'nothing'}")
     finally:
         feeds_job.stop()
         if search_job is not None:

@@ -12,7 +12,9 @@ import datetime
 import json
 import logging
 import os
+import signal
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -212,9 +214,17 @@ COMMANDS = {"build": cmd_build, "serve": cmd_serve, "ingest": cmd_ingest, "list"
             "tags": cmd_tags, "fetch": cmd_fetch}
 
 
+def _terminate(signum, frame):
+    # A plain kill (SIGTERM) unwinds like Ctrl+C, so that a build removes its half-made site
+    # and stops its helper processes.
+    raise KeyboardInterrupt
+
+
 def main(argv: list[str] | None = None) -> int:
     from generator.errors import DigestError
     args = make_parser().parse_args(argv)
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, _terminate)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s: %(message)s",
                         stream=sys.stderr)
     try:

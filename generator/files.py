@@ -7,8 +7,38 @@ dirty build reads them to tell which pages changed.
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import hashlib
+import os
+import tempfile
 from pathlib import Path
+
+
+def replace_bytes(target: Path, data: bytes) -> None:
+    """Write ``data`` to ``target`` by writing a temporary file beside it and renaming it into
+    place: a reader (or a hard link to the old file) never sees a half-written file, and a
+    failed write leaves the old file as it was."""
+    target = Path(target)
+    handle, temp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "wb") as out:
+            out.write(data)
+        os.chmod(temp, file_mode())
+        os.replace(temp, target)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temp)
+        raise
+
+
+@functools.cache
+def file_mode() -> int:
+    """The mode a new file gets from open() (0o666 less the umask): a temporary file made by
+    mkstemp is private, and the file it becomes should be as readable as any other."""
+    mask = os.umask(0)
+    os.umask(mask)
+    return 0o666 & ~mask
 
 
 def sync_folder(folder: Path, files: dict[str, bytes],
@@ -23,7 +53,7 @@ def sync_folder(folder: Path, files: dict[str, bytes],
         if target.is_file() and target.read_bytes() == data:
             continue
         target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(data)
+        replace_bytes(target, data)
         written += 1
     removed = 0
     if folder.is_dir():

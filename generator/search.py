@@ -32,6 +32,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from generator.background import die_with_parent
 from generator.errors import BuildError
 from generator.files import digest_files, read_folder, sync_folder
 from generator.layout import Site, url_of
@@ -138,7 +139,7 @@ def index(site: Site, cache: Path, full: bool = False) -> Indexed:
         result = subprocess.run(
             [sys.executable, "-m", "pagefind", "--site", str(work / "docs"),
              "--output-path", str((work / "bundle").resolve()), "--silent"],
-            capture_output=True, text=True, check=False)
+            capture_output=True, text=True, check=False, preexec_fn=die_with_parent)
         if result.returncode != 0:
             raise BuildError(f"Pagefind failed: {(result.stderr or result.stdout).strip()[:500]}",
                              path=work / "docs",
