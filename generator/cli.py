@@ -96,8 +96,17 @@ def make_parser() -> argparse.ArgumentParser:
         "tags", help="report on topic tags, or explain one paper's tags",
         description="Papers per tag, untagged papers and over-broad tags; with --why KEY, "
                     "the phrases that tagged one paper and where they matched.")
-    tags.add_argument("--why", metavar="KEY", default=None,
-                      help="explain the tags of this paper (a key from 'digest list')")
+    tag_modes = tags.add_mutually_exclusive_group()
+    tag_modes.add_argument("--why", metavar="KEY", default=None,
+                           help="explain the tags of one paper: its key (or the start of "
+                                "it, from 'digest list') or its title")
+    tag_modes.add_argument("--score", metavar="LABELS", type=Path, nargs="+", default=None,
+                           help="compare the tags with hand labels (JSON Lines of "
+                                "{\"title\", \"topics\"}): precision, recall, F1, and per "
+                                "topic right / wrong / missed, worst first")
+    tag_modes.add_argument("--train", metavar="LABELS", type=Path, nargs="+", default=None,
+                           help="fit the topic model on the archive's labelled papers and "
+                                "write it beside the taxonomy (topic-model.json)")
     _content_arg(tags)
 
     fetch = commands.add_parser(
@@ -196,8 +205,15 @@ def cmd_list(args) -> int:
 
 
 def cmd_tags(args) -> int:
-    from generator.commands import tags_report, why
-    lines = why(_content(args), args.why) if args.why else tags_report(_content(args))
+    from generator.commands import score_tags, tags_report, train_tags, why
+    if args.why:
+        lines = why(_content(args), args.why)
+    elif args.score:
+        lines = score_tags(_content(args), args.score)
+    elif args.train:
+        lines = train_tags(_content(args), args.train)
+    else:
+        lines = tags_report(_content(args))
     print("\n".join(lines))
     return 0
 

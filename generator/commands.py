@@ -6,16 +6,21 @@
 from __future__ import annotations
 
 import datetime
+from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from generator import archive as archive_store
-from generator.build import load_site, taxonomy_path
+from generator import evaluation
+from generator.build import TAXONOMY, load_site, taxonomy_path
 from generator.config import load_config
 from generator.errors import DigestError, ErrorList, raise_all
+from generator.evaluation import read_labels
+from generator.files import replace_bytes
 from generator.ingest import read_digest
 from generator.layout import Site, url_of
-from generator.records import Digest
+from generator.records import Digest, Paper, title_identity
 from generator.tagging import Tagger, Taxonomy, load_taxonomy, report
 
 
@@ -100,9 +105,10 @@ def tags_report(content: Path) -> list[str]:
     lines = [f"{figures['papers']} papers, {figures['tagged']} tagged "
              f"({100 * figures['tagged'] / total:.1f}%), median {figures['median_tags']} tags "
              f"a paper, largest tag {100 * figures['largest_share']:.1f}% of papers", "",
-             "Papers per tag:"]
-    for tag in site.tags:
-        n = figures["counts"].get(tag.id, 0)
+             "Papers per tag, most first:"]
+    counts = figures["counts"]
+    for tag in sorted(site.tags, key=lambda t: (-counts.get(t.id, 0), t.id)):
+        n = counts.get(tag.id, 0)
         lines.append(f"  {n:5d}  {100 * n / total:5.1f}%  {tag.id}")
     lines.append("")
     lines.append(f"Untagged papers ({len(figures['untagged'])}):")
@@ -110,26 +116,115 @@ def tags_report(content: Path) -> list[str]:
     lines.append("")
     broad = figures["broad"]
     lines.append("Tags on more than a third of the archive: " + (", ".join(broad) or "none"))
+    model = load_taxonomy(taxonomy_path(content)).model
+    lines.append("Topic model: " + (model.about if model else
+                                    "none (tags come from the taxonomy's phrases alone)"))
     return lines
 
 
-def why(content: Path, key: str) -> list[str]:
-    """Which phrases tagged one paper, and where they matched."""
+def find_paper(papers: Iterable[Paper], query: str, content: Path) -> Paper:
+    """The paper whose key is ``query``, else the one paper whose key starts with it or whose
+    title is it (case and punctuation ignored)."""
+    papers = list(papers)
+    exact = [p for p in papers if p.key == query]
+    if exact:
+        return exact[0]
+    identity = title_identity(query)
+    found = [p for p in papers if p.key.startswith(query)] or \
+        [p for p in papers if identity and p.identity == identity]
+    if len(found) == 1:
+        return found[0]
+    if found:
+        keys = ", ".join(p.key for p in found[:5]) + (", ..." if len(found) > 5 else "")
+        raise DigestError(f"'{query}' could be {len(found)} papers: {keys}", path=content,
+                          fix="give more of the key")
+    raise DigestError(f"no paper with key or title '{query}'", path=content,
+                      fix="see the keys with 'digest list'")
+
+
+def why(content: Path, query: str) -> list[str]:
+    """Which phrases and words tagged one paper, and where they stand."""
     archive = archive_store.load(content)
-    paper = next((p for p in archive.papers if p.key == key), None)
-    if paper is None:
-        raise DigestError(f"no paper with key '{key}'", path=content,
-                          fix="see the keys with 'digest list'")
+    paper = find_paper(archive.papers, query, content)
     taxonomy = load_taxonomy(taxonomy_path(content))
     lines = [f"{paper.title}  [{paper.key}]"]
     explanations = Tagger(taxonomy).explain(paper)
     if not explanations:
-        lines.append("  no tags: no phrase of the taxonomy matched (see 'digest tags')")
+        lines.append("  no tags: no phrase of the taxonomy matched and the topic model was "
+                     "not sure of any topic (see 'digest tags')")
     for e in explanations:
         if e.by_hand:
             lines.append(f"  {e.tag}: set by hand in the archive")
             continue
-        lines.append(f"  {e.tag} (score {e.score}):")
+        how = f"probability {e.score:.2f}" if e.by_model else f"score {e.score:g}"
+        lines.append(f"  {e.tag} ({how}):")
+        # Each phrase once, with how often and where it stands.
+        by_phrase: dict[str, Counter] = {}
         for m in e.matches:
-            lines.append(f"    {m.where}: \"{m.found}\" (phrase: {m.phrase})")
+            by_phrase.setdefault(m.phrase, Counter())[m.where] += 1
+        for phrase, places in by_phrase.items():
+            total = sum(places.values())
+            where = ", ".join(w + (f" x{n}" if n > 1 else "") for w, n in places.items())
+            lines.append(f"    \"{phrase}\"{f' x{total}' if total > 1 else ''}: {where}")
+        if e.terms:
+            lines.append("    words: " + ", ".join(f"{term} +{weight:g}"
+                                                   for term, weight in e.terms))
     return lines
+
+
+def score_tags(content: Path, labels_files: list[Path]) -> list[str]:
+    """How the archive's tags compare with hand labels: micro figures, then per topic."""
+    labels = {}
+    for path in labels_files:
+        labels.update(read_labels(path))
+    site = load_tagged(content)
+    score = evaluation.score_tags(site.papers, labels, known=site.tags_by_id)
+    if not score.papers:
+        raise DigestError("no labelled paper is in the archive", path=labels_files[0],
+                          fix="label papers of this archive (matched by title), or pass "
+                              "--content with the archive the labels are for")
+    total = score.total
+    lines = [f"{score.papers} labelled papers ({score.unmatched} labels match no paper of the "
+             f"archive), {score.untagged} untagged",
+             f"precision {total.precision:.3f}  recall {total.recall:.3f}  F1 {score.f1:.3f}  "
+             f"(right {total.right}, wrong {total.wrong}, missed {total.missed})", "",
+             "Per topic, worst first:  right  wrong  missed  precision  recall"]
+    for topic, t in score.worst_first():
+        lines.append(f"  {topic:<34} {t.right:5d} {t.wrong:6d} {t.missed:7d}"
+                     f"  {t.precision:9.2f} {t.recall:7.2f}")
+    return lines
+
+
+def train_tags(content: Path, labels_files: list[Path]) -> list[str]:
+    """Fit the topic model on the archive's labelled papers; write it beside the taxonomy."""
+    from generator.topicmodel import FILE, fit
+
+    own = Path(content) / TAXONOMY
+    if not own.is_file():
+        raise DigestError("the archive has no taxonomy of its own to fit a model for",
+                          path=content, fix=f"copy a taxonomy to {own} first")
+    labels = {}
+    for path in labels_files:
+        labels.update(read_labels(path))
+    taxonomy = load_taxonomy(own)
+    known = {t.id for t in taxonomy.tags}
+    papers = [p for p in archive_store.load(content).papers if p.identity in labels]
+    if len(papers) < 20:
+        raise DigestError(f"only {len(papers)} labelled papers are in the archive",
+                          path=labels_files[0], fix="label at least 20 papers of this archive")
+    phrases = Tagger(taxonomy, use_model=False)
+
+    def evidence(paper: Paper) -> dict:
+        return {taxonomy.tags[i].id: e for i, e in phrases.evidence(paper).items()}
+
+    gold = [sorted(labels[p.identity].topics & known) for p in papers]
+    about = f"fitted on {len(papers)} labelled papers ({', '.join(map(str, labels_files))})"
+    fitted = fit(papers, gold, evidence, about=about)
+    precision, recall, f1 = fitted.cross_validated
+    target = own.with_name(FILE)
+    replace_bytes(target, fitted.model.to_json().encode("utf-8"))
+    return [f"Fitted the topic model on {len(papers)} labelled papers -> {target}",
+            f"On papers it was not fitted on (5-fold cross-validation): precision "
+            f"{precision:.3f}, recall {recall:.3f}, F1 {f1:.3f}",
+            f"Threshold {fitted.model.threshold:.2f}, floor {fitted.model.floor:.2f}; "
+            f"score the tags with 'digest tags --score {labels_files[0]}'"]

@@ -17,21 +17,23 @@ the tag's ``exclude`` phrases does not count.
 
 from __future__ import annotations
 
+import bisect
 import itertools
 import re
 import string
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import yaml
-
+from generator import yamlfile
 from generator.errors import ConfigError, raise_all
 from generator.ingest.clean import decode
-from generator.ingest.yaml_records import _did_you_mean, _LineLoader
 from generator.records import Paper
 
-TITLE_SCORE, ABSTRACT_SCORE, ABSTRACT_CAP, KEYWORD_SCORE = 3, 1, 4, 2
+if TYPE_CHECKING:
+    from generator.topicmodel import TopicModel
+
 DEFAULT_MIN_SCORE = 2
 TAG_FIELDS = ("id", "name", "description", "match", "exclude", "min_score")
 _TAG_ID = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
@@ -59,14 +61,26 @@ class Taxonomy:
     tags: tuple[Tag, ...]
     #: For messages: where it was read from.
     origin: str = field(default="", compare=False)
+    #: The topic model fitted for these topics (``topic-model.json`` beside the file), if any.
+    model: TopicModel | None = field(default=None, compare=False)
 
     def get(self, tag_id: str) -> Tag | None:
         return next((t for t in self.tags if t.id == tag_id), None)
 
 
+#: Where a phrase can stand: the title, the sentence of the abstract that states the
+#: contribution, the rest of the abstract, a mention in passing (an example, a comparison,
+#: prior work, the benchmarks), a keyword given by the source.
+WHERE = ("title", "lead", "abstract", "passing", "keywords")
+#: Points for a phrase where no model decides (see ``Evidence.rule_score``).
+RULE_POINTS = {"title": 3, "lead": 2, "abstract": 1, "passing": 0, "keywords": 2}
+#: Mentions in the rest of the abstract count up to this many.
+ABSTRACT_CAP = 3
+
+
 @dataclass(frozen=True)
 class Match:
-    #: "title", "abstract" or "keywords".
+    #: One of ``WHERE``.
     where: str
     #: The taxonomy phrase.
     phrase: str
@@ -75,10 +89,38 @@ class Match:
 
 
 @dataclass(frozen=True)
+class Evidence:
+    """What the phrases of one tag found in one paper: mentions by where they stand (a span
+    of text is one mention however many phrases it holds)."""
+
+    title: int = 0
+    lead: int = 0
+    abstract: int = 0
+    passing: int = 0
+    keywords: int = 0
+    matches: tuple[Match, ...] = ()
+
+    def rule_score(self) -> int:
+        """The score by phrases alone: 3 for the title, 2 for the contribution sentence, 1 for
+        each other mention in the abstract (up to 3), 2 for a keyword, nothing in passing."""
+        return (RULE_POINTS["title"] * bool(self.title) + RULE_POINTS["lead"] * bool(self.lead)
+                + RULE_POINTS["abstract"] * min(self.abstract, ABSTRACT_CAP)
+                + RULE_POINTS["keywords"] * bool(self.keywords))
+
+
+NO_EVIDENCE = Evidence()
+
+
+@dataclass(frozen=True)
 class Explanation:
     tag: str
-    score: int
+    #: The model's probability, or the score by phrases alone (see ``Evidence.rule_score``).
+    score: float
     matches: tuple[Match, ...] = ()
+    #: The words of the paper that weigh most for the tag in the model, with their weight.
+    terms: tuple[tuple[str, float], ...] = ()
+    #: Decided by the topic model (else by phrases alone).
+    by_model: bool = False
     #: Set by hand in the archive.
     by_hand: bool = False
 
@@ -88,14 +130,11 @@ class Explanation:
 def load_taxonomy(path: Path) -> Taxonomy:
     """Read and check a taxonomy file; every problem is reported at once, with its line."""
     text, _ = decode(Path(path).read_bytes(), str(path))
-    try:
-        data = yaml.load(text, Loader=_LineLoader)  # noqa: S506 - a safe loader
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        raise ConfigError(f"not valid YAML: {getattr(exc, 'problem', None) or exc}", path=path,
-                          line=mark.line + 1 if mark else 1,
-                          fix="correct the YAML syntax (quote phrases that hold ': ')") from exc
-    return parse_taxonomy(data, str(path))
+    data = yamlfile.load(text, str(path), error=ConfigError,
+                         fix="correct the YAML syntax (quote phrases that hold ': ')")
+    taxonomy = parse_taxonomy(data, str(path))
+    from generator.topicmodel import FILE, load_model
+    return replace(taxonomy, model=load_model(Path(path).with_name(FILE)))
 
 
 def parse_taxonomy(data: object, path: str) -> Taxonomy:
@@ -110,13 +149,13 @@ def parse_taxonomy(data: object, path: str) -> Taxonomy:
     tags, seen_ids, seen_names = [], {}, {}
     for number, item in enumerate(data["tags"], start=1):
         if not isinstance(item, dict):
-            problem(data.get("__line__", 1), f"tag {number} is not a mapping",
+            problem(data.get(yamlfile.LINE, 1), f"tag {number} is not a mapping",
                     "write each tag as '- id: ...' with name, description and match")
             continue
-        line = item.pop("__line__", 1)
+        line = item.pop(yamlfile.LINE, 1)
         for name in item:
             if name not in TAG_FIELDS:
-                problem(line, f"unknown key '{name}'", _did_you_mean(name, TAG_FIELDS))
+                problem(line, f"unknown key '{name}'", yamlfile.did_you_mean(name, TAG_FIELDS))
         tag_id, name = item.get("id"), item.get("name")
         if not isinstance(tag_id, str) or not _TAG_ID.match(tag_id):
             problem(line, f"tag id {tag_id!r} is not lowercase words joined by hyphens",
@@ -219,6 +258,9 @@ def _plurals(key: str) -> tuple[str, ...]:
 
 # -- matching -------------------------------------------------------------------------------
 
+# Between the pieces of a paper's text; no phrase holds it. ASCII, so that str.translate
+# keeps its fast path.
+_PIECE_BREAK = "xxpiecebreakxx"
 _END = ""  # trie key holding the phrases that end at a node (no word key is empty)
 _NOTHING: frozenset[str] = frozenset()
 
@@ -226,8 +268,10 @@ _NOTHING: frozenset[str] = frozenset()
 class Tagger:
     """Tags papers with one taxonomy. Build once, then call :meth:`explain` or :meth:`tag`."""
 
-    def __init__(self, taxonomy: Taxonomy):
+    def __init__(self, taxonomy: Taxonomy, use_model: bool = True):
         self.taxonomy = taxonomy
+        #: Decides the topics it knows with the phrases' evidence; the others go by phrases.
+        self.model = taxonomy.model if use_model else None
         self._trie: dict = {}
         for index, tag in enumerate(taxonomy.tags):
             for kind, phrases in (("match", tag.match), ("exclude", tag.exclude)):
@@ -297,48 +341,84 @@ class Tagger:
 
     def _matches(self, text: str) -> tuple[list[str], dict[int, list[tuple[str, int, int]]]]:
         """The text's words, and (phrase, first word, end word) of each tag index, without
-        the matches that the tag's excludes cover."""
+        the matches that the tag's excludes cover. Overlapping matches of one tag are one
+        mention ("information retrieval" also holds "retrieval"): the longest is kept."""
         words, found = self._find(text)
         excluded = [(i, j, index) for i, j, index, kind, _ in found if kind == "exclude"]
         result: dict[int, list[tuple[str, int, int]]] = {}
-        for i, j, index, kind, phrase in found:
+        # Longest first, then leftmost: a shorter phrase inside a kept one is the same mention.
+        for i, j, index, kind, phrase in sorted(found, key=lambda m: (m[0] - m[1], m[0], m[4])):
             if kind != "match" or (excluded and any(
                     index == e and i < ej and ei < j for ei, ej, e in excluded)):
                 continue
-            result.setdefault(index, []).append((phrase, i, j))
+            kept = result.setdefault(index, [])
+            if not any(i < kj and ki < j for _, ki, kj in kept):
+                kept.append((phrase, i, j))
+        for kept in result.values():
+            kept.sort(key=lambda m: m[1])
         return words, result
 
-    def _scored(self, paper: Paper):
-        """(tag index, score) of every tag that applies, best first, and the matches."""
-        matches = {"title": self._matches(paper.title),
-                   "abstract": self._matches(paper.abstract)}
-        for number, keyword in enumerate(paper.keywords):
-            matches[f"keywords {number}"] = self._matches(keyword)
-        title, abstract = matches["title"][1], matches["abstract"][1]
-        keywords = {index for where, (_, found) in matches.items()
-                    if where.startswith("keywords") for index in found}
-        scored = []
-        for index in set(title) | set(abstract) | keywords:
-            tag = self.taxonomy.tags[index]
-            score = (TITLE_SCORE if index in title else 0) \
-                + min(len(abstract.get(index, ())), ABSTRACT_CAP) * ABSTRACT_SCORE \
-                + (KEYWORD_SCORE if index in keywords else 0)
-            if score >= tag.min_score and tag.id not in paper.tags:
-                scored.append((index, score))
-        scored.sort(key=lambda item: (-item[1], item[0]))
-        return scored, matches
+    def evidence(self, paper: Paper) -> dict[int, Evidence]:
+        """What the phrases of each tag (by taxonomy index) found in the paper, and where."""
+        pieces = [("title", paper.title), *abstract_pieces(paper.abstract),
+                  *(("keywords", k) for k in paper.keywords)]
+        # One pass over all the pieces, a word that no phrase holds between them.
+        words, by_tag = self._matches(f" {_PIECE_BREAK} ".join(text for _, text in pieces))
+        breaks = [i for i, w in enumerate(words) if w == _PIECE_BREAK]
+        counts: dict[int, dict[str, int]] = {}
+        matches: dict[int, list[Match]] = {}
+        for index, found in by_tag.items():
+            tally = counts[index] = dict.fromkeys(WHERE, 0)
+            kept = matches[index] = []
+            for phrase, i, j in found:
+                where = pieces[bisect.bisect(breaks, i)][0]
+                tally[where] += 1
+                kept.append(Match(where, phrase, " ".join(words[i:j])))
+        return {index: Evidence(**tally, matches=tuple(matches[index]))
+                for index, tally in counts.items()}
+
+    def _scored(self, paper: Paper) -> tuple[list[tuple[int, float]], dict[int, Evidence]]:
+        """(tag index, score) of every tag that applies, best first, and the evidence."""
+        found = self.evidence(paper)
+        model = self.model
+        scores = model.scores(paper) if model else {}
+        chosen: list[tuple[int, float]] = []
+        best: tuple[float, int] | None = None
+        for index, tag in enumerate(self.taxonomy.tags):
+            if tag.id in paper.tags:
+                continue
+            evidence = found.get(index, NO_EVIDENCE)
+            if model and tag.id in scores:
+                if evidence is NO_EVIDENCE and scores[tag.id] < model.silent_below[tag.id]:
+                    continue
+                score = model.probability(tag.id, scores[tag.id], evidence)
+                if score >= model.threshold:
+                    chosen.append((index, score))
+                elif score >= model.floor and (best is None or score > best[0]):
+                    best = (score, index)
+            elif evidence is not NO_EVIDENCE:
+                score = float(evidence.rule_score())
+                if score >= tag.min_score:
+                    chosen.append((index, score))
+        # Every paper is about something: with no tag sure enough, the likeliest one, if it
+        # is likely enough at all.
+        if not chosen and not paper.tags and best is not None:
+            chosen.append((best[1], best[0]))
+        chosen.sort(key=lambda item: (-item[1], item[0]))
+        return chosen, found
 
     def explain(self, paper: Paper) -> tuple[Explanation, ...]:
-        """Every tag of the paper with its score and matches: hand-set tags first, then by
+        """Every tag of the paper with its score and evidence: hand-set tags first, then by
         score (highest first), then in taxonomy order."""
-        scored, matches = self._scored(paper)
-        out = [Explanation(tag=t, score=0, by_hand=True) for t in paper.tags]
+        scored, found = self._scored(paper)
+        out = [Explanation(tag=t, score=0.0, by_hand=True) for t in paper.tags]
         for index, score in scored:
-            found = tuple(Match(where.split()[0], phrase, " ".join(words[i:j]))
-                          for where, (words, by_tag) in matches.items()
-                          for phrase, i, j in by_tag.get(index, ()))
-            out.append(Explanation(tag=self.taxonomy.tags[index].id, score=score,
-                                   matches=found))
+            tag_id = self.taxonomy.tags[index].id
+            evidence = found.get(index, NO_EVIDENCE)
+            terms = self.model.contributions(paper, tag_id) if self.model else ()
+            out.append(Explanation(tag=tag_id, score=score, matches=evidence.matches,
+                                   terms=terms, by_model=self.model is not None
+                                   and self.model.knows(tag_id)))
         return tuple(out)
 
     def tag(self, paper: Paper) -> Paper:
@@ -349,6 +429,115 @@ class Tagger:
 
     def tag_all(self, papers: Iterable[Paper]) -> list[Paper]:
         return [self.tag(p) for p in papers]
+
+
+# -- where a phrase stands ------------------------------------------------------------------
+
+_SENTENCES = re.compile(r"(?<=[.!?])\s+(?=[^a-z\s])")
+_TOKEN = re.compile(r"[a-z0-9]+")
+
+
+def _cues(stop: str, *phrases: str) -> dict[str, list[tuple[tuple[str, ...], str]]]:
+    """Cue phrases by first word, each with the character its scope runs to: a phrase is
+    words, where a word may be "a|b" (either) and "stem*" (any word that starts so)."""
+    table: dict[str, list[tuple[tuple[str, ...], str]]] = {}
+    for phrase in phrases:
+        first, *rest = phrase.split()
+        for word in first.split("|"):
+            table.setdefault(word, []).append((tuple(rest), stop))
+    return table
+
+
+def _word_matches(pattern: str, word: str) -> bool:
+    return any(word.startswith(p[:-1]) if p.endswith("*") else word == p
+               for p in pattern.split("|"))
+
+
+#: The sentence that states the contribution: the first one in which "we", "this paper" or
+#: "this work" propose, present, introduce... something.
+_LEAD_SUBJECTS = frozenset({"we", "here", "paper", "work", "study", "report"})
+_LEAD_VERBS = ("propos", "present", "introduc", "develop", "stud", "investigat", "explor",
+               "design", "build", "buil", "releas", "describ", "construct", "formulat",
+               "curat", "creat", "train", "tackl", "address", "analy", "examin", "focus")
+#: Where a mention is in passing: a comparison, an example, prior work, or the benchmarks and
+#: baselines of the experiments. A cue of prior work or contrast runs to the end of its clause
+#: (a comma); one of examples, comparisons and experiments to the end of its sentence (or a
+#: semicolon).
+_CUES = _cues(
+    ",", "unlike", "in contrast to", "contrary to", "instead of", "rather than",
+    "as opposed to", "apart from", "besides", "beyond", "prior", "previous", "previously",
+    "existing", "traditional", "conventional", "earlier", "standard", "classical", "popular",
+    "widely used", "mainstream", "typical", "typically", "commonly",
+    "has|have been|shown|achieved|emerged|become|gained|made|demonstrated")
+for _word, _options in _cues(
+        ";", "such as", "e g", "eg", "including", "for example", "for instance", "like",
+        "compared to|with", "comparison to|with", "than", "outperform*", "surpass*", "beat*",
+        "experiments|evaluation|evaluations|results|test|tests|benchmark|benchmarks|dataset|"
+        "datasets on|across|over|in|with|spanning|covering",
+        "evaluated|tested|validated|benchmarked|applied on|across|to|in", "downstream",
+        "baseline|baselines", "can|could be|also applied|used|extended").items():
+    _CUES.setdefault(_word, []).extend(_options)
+_STEMS = tuple(w[:-1] for w in _CUES if w.endswith("*"))
+_STEM_CUE = re.compile(r"\b(?:" + "|".join(_STEMS) + ")")
+
+
+def _cue_at(words: list[str], i: int) -> str | None:
+    """The character the scope of a cue that starts at word ``i`` runs to, if one does."""
+    word = words[i]
+    options = _CUES.get(word)
+    if options is None:
+        if not word.startswith(_STEMS):
+            return None
+        options = next(_CUES[s + "*"] for s in _STEMS if word.startswith(s))
+    for rest, stop in options:
+        if len(words) > i + len(rest) and all(
+                _word_matches(pattern, words[i + 1 + k]) for k, pattern in enumerate(rest)):
+            return stop
+    return None
+
+
+def _is_lead(words: list[str]) -> bool:
+    for i, word in enumerate(words):
+        if word in _LEAD_SUBJECTS and any(w.startswith(_LEAD_VERBS) for w in words[i + 1:i + 9]):
+            return True
+    return False
+
+
+def abstract_pieces(abstract: str) -> list[tuple[str, str]]:
+    """The abstract as (where, text) pieces: the sentence that states the contribution is
+    ``lead``, mentions in passing (see ``_CUES``) are
+    ``passing``, the rest ``abstract``. Pure."""
+    pieces: list[tuple[str, str]] = []
+    lead_found = False
+    for sentence in _SENTENCES.split(abstract):
+        lowered = sentence.lower()
+        words = _TOKEN.findall(lowered)
+        role = "abstract"
+        if not lead_found and _is_lead(words):
+            role, lead_found = "lead", True
+        passing: list[tuple[int, int]] = []
+        cues, stems = _CUES, _STEMS
+        if not cues.keys().isdisjoint(words) or _STEM_CUE.search(lowered):
+            for i, token in enumerate(_TOKEN.finditer(lowered)):
+                word = words[i]
+                if word not in cues and not word.startswith(stems):
+                    continue
+                stop = _cue_at(words, i)
+                if stop is not None:
+                    end = sentence.find(stop, token.end())
+                    passing.append((token.start(), end if end >= 0 else len(sentence)))
+        position = 0
+        for start, end in passing:
+            if end <= position:
+                continue
+            start = max(start, position)
+            if start > position:
+                pieces.append((role, sentence[position:start]))
+            pieces.append(("passing", sentence[start:end]))
+            position = end
+        if position < len(sentence):
+            pieces.append((role, sentence[position:]))
+    return pieces
 
 
 def report(papers: list[Paper], taxonomy: Taxonomy) -> dict:

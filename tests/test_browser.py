@@ -43,7 +43,10 @@ class Watched:
         self.page.on("console", lambda m: self.problems.append(f"console {m.type}: {m.text}")
                      if m.type == "error" else None)
         self.page.on("pageerror", lambda e: self.problems.append(f"page error: {e}"))
-        self.page.on("requestfailed", lambda r: self.problems.append(f"failed: {r.url}"))
+        # A request the browser cancelled because the page moved on (a click during loading)
+        # is not a broken link.
+        self.page.on("requestfailed", lambda r: self.problems.append(f"failed: {r.url}")
+                     if r.failure != "net::ERR_ABORTED" else None)
 
     def close(self):
         self.context.close()

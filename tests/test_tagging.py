@@ -14,7 +14,14 @@ from conftest import ROOT
 from generator import archive as archive_store
 from generator.errors import DigestError
 from generator.records import Paper
-from generator.tagging import Tag, Tagger, Taxonomy, load_taxonomy, parse_taxonomy
+from generator.tagging import (
+    Tag,
+    Tagger,
+    Taxonomy,
+    abstract_pieces,
+    load_taxonomy,
+    parse_taxonomy,
+)
 
 TAXONOMY = load_taxonomy(ROOT / "content" / "taxonomy.yaml")
 TAGGER = Tagger(TAXONOMY)
@@ -25,6 +32,7 @@ def tags_of(title: str, abstract: str = "", keywords=(), tagger=TAGGER) -> tuple
 
 
 def one_tag(*, match, exclude=(), min_score=2):
+    """A tagger of one topic by phrases alone (no model knows it)."""
     return Tagger(Taxonomy(tags=(Tag(id="t", name="T", match=tuple(match),
                                      exclude=tuple(exclude), min_score=min_score),)))
 
@@ -83,16 +91,67 @@ def test_catastrophic_forgetting_is_continual_learning_not_unlearning():
     assert "continual-learning" in tags and "unlearning" not in tags
 
 
-def test_explanations_name_the_phrase_and_where_it_matched():
+def test_explanations_name_the_phrase_the_words_and_where_they_stand():
     paper = Paper(key="k", title="Federated Learning with LoRA",
                   abstract="Clients share LoRA adapters.")
     explained = {e.tag: e for e in TAGGER.explain(paper)}
     fed = explained["federated-learning"]
-    assert fed.score >= 3
+    assert fed.by_model and fed.score >= TAXONOMY.model.threshold
     assert any(m.where == "title" and m.phrase == "federated learning" for m in fed.matches)
+    assert [t for t, _ in fed.terms[:2]] == ["federated (title)", "federated learning (title)"]
     peft = explained["parameter-efficient-fine-tuning"]
     assert {(m.where, m.found) for m in peft.matches} >= {("title", "LoRA"),
                                                           ("abstract", "LoRA")}
+
+
+def test_one_span_of_text_is_one_mention():
+    tagger = one_tag(match=["information retrieval", "retrieval", "demonstration",
+                            "demonstrations"])
+    # Each is one mention of the topic in the abstract: one point, below the threshold of 2.
+    assert tags_of("A new index", "It is about information retrieval.", tagger=tagger) == ()
+    assert tags_of("A new index", "Many demonstrations.", tagger=tagger) == ()
+    assert tags_of("A new index", "Retrieval helps. Demonstrations help.",
+                   tagger=tagger) == ("t",)
+
+
+def test_where_a_phrase_stands_decides_what_it_counts():
+    tagger = one_tag(match=["knowledge distillation"])
+    body = "It is fast. It is small."
+    # The sentence that states the contribution counts 2 points.
+    assert tags_of("A method", f"In this paper we propose knowledge distillation. {body}",
+                   tagger=tagger) == ("t",)
+    # A mention in passing counts nothing, however often.
+    for passing in ("Unlike previous methods that focus on knowledge distillation, we prune.",
+                    "We compare with baselines such as knowledge distillation and knowledge "
+                    "distillation.",
+                    "Our pruning outperforms knowledge distillation; knowledge distillation "
+                    "fails. Existing knowledge distillation, we show, is slow."):
+        assert tags_of("A method", passing, tagger=tagger) == (), passing
+
+
+def test_abstract_pieces_mark_the_contribution_and_the_passing_mentions():
+    pieces = abstract_pieces(
+        "Unlike previous methods that focus on distillation, we propose a pruning method. "
+        "We evaluate on benchmarks such as ImageNet, COCO; it works. Ours outperforms LoRA.")
+    assert pieces == [
+        ("passing", "Unlike previous methods that focus on distillation"),
+        ("lead", ", we propose a pruning method."),
+        ("abstract", "We evaluate on benchmarks "), ("passing", "such as ImageNet, COCO"),
+        ("abstract", "; it works."), ("abstract", "Ours "), ("passing", "outperforms LoRA.")]
+
+
+@pytest.mark.parametrize("title, abstract, not_tag", [
+    ("SpecDec++: Boosting Speculative Decoding via Adaptive Candidate Lengths",
+     "Speculative decoding reduces the inference latency of a target large language model.",
+     "ensembles-boosting"),
+    ("Mitigating Catastrophic Forgetting in Class-Incremental Learning", "", "unlearning"),
+    ("Memory-efficient Training of LLMs", "We cut the memory of training.",
+     "efficient-inference"),
+    ("Graph Diffusion for Link Prediction", "Heat spreads over graph edges.",
+     "diffusion-models"),
+])
+def test_generic_words_do_not_tag(title, abstract, not_tag):
+    assert not_tag not in tags_of(title, abstract)
 
 
 def test_tags_set_by_hand_are_kept_and_come_first():

@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import datetime
+import re
 from pathlib import Path
 
 from generator.errors import ParseError
@@ -34,6 +35,18 @@ def detect_format(path: str, text: str) -> str:
     return "text"
 
 
+_NAMED_DATE = re.compile(r"(?<!\d)(\d{4})-(\d{2})-(\d{2})(?!\d)")
+
+
+def _date_in_name(path: str) -> datetime.date | None:
+    """The day a file is named for (``2026-03-11.json``, ``digest-2026-03-11.txt``)."""
+    match = _NAMED_DATE.search(Path(path).name)
+    try:
+        return datetime.date(*map(int, match.groups())) if match else None
+    except ValueError:
+        return None
+
+
 def read_digest(data: bytes, path: str, *, fmt: str | None = None,
                 date: datetime.date | None = None,
                 today: datetime.date | None = None) -> tuple[Digest, list[str]]:
@@ -41,7 +54,8 @@ def read_digest(data: bytes, path: str, *, fmt: str | None = None,
 
     ``date`` is ``--date``: the digest day for the API (the day asked for) and for a page that
     shows no date, and the reference for a page date without a year ("Dec 31" read on 2
-    January is last year's). A digest with no date at all is an error."""
+    January is last year's). A digest that says no date and has none given takes the date its
+    file is named for (``2026-03-11.json``); with no date at all it is an error."""
     text, warning = decode(data, path)
     warnings = [warning] if warning else []
     fmt = fmt or detect_format(path, text)
@@ -56,6 +70,8 @@ def read_digest(data: bytes, path: str, *, fmt: str | None = None,
             digest = digest.with_date(date)
     else:
         raise ParseError(f"unknown format '{fmt}'", path=path, fix="use text, api or yaml")
+    if digest.date is None and (named := _date_in_name(path)):
+        digest = digest.with_date(named)
     if digest.date is None:
         if digest.papers:
             raise ParseError("no date in digest", path=path, line=1,

@@ -17,8 +17,13 @@ _ACCENTS = {
     '"': "\u0308", "'": "\u0301", "`": "\u0300", "^": "\u0302", "~": "\u0303", "=": "\u0304",
     ".": "\u0307", "c": "\u0327", "v": "\u030c", "u": "\u0306", "H": "\u030b", "k": "\u0328",
 }
+# A run of accent commands and the letter they stand on (\'\'e stacks two accents). The letter
+# is optional so that a run without one matches too, and a long run of commands is read once
+# instead of tried from each of its commands (linear, not quadratic, time).
+_ACCENT_COMMAND = r"""\\(?:["'`^~=.]|[cvuHk](?=[{ \\]))"""
 _ACCENT = re.compile(
-    r"""\\(["'`^~=.]|[cvuHk](?=[{ ]))\s*(?:\{\s*(\\[ij]|[A-Za-z])\s*\}|(\\[ij]|[A-Za-z]))""")
+    rf"((?:{_ACCENT_COMMAND}\s*)+)(?:\{{\s*(\\[ij]|[A-Za-z])\s*\}}|(\\[ij]|[A-Za-z]))?")
+_ACCENT_MARK = re.compile(r"""\\(["'`^~=.]|[cvuHk])""")
 # {\bf P} and \textbf{P}: the text stays, the markup goes.
 _FONT_GROUP = re.compile(r"\{\\(?:textbf|textit|texttt|bf|it|em|tt|sc|sl|rm|sf)\s+([^{}]*)\}")
 _FONT_COMMAND = re.compile(
@@ -79,8 +84,10 @@ _CONTROL_BYTES = bytes([*range(0, 9), *range(14, 32)])
 def untex(text: str) -> str:
     """Turn the TeX remnants that arXiv abstracts carry into the characters they stand for."""
     if "\\" in text:
+        # A TeX line break first, so that "\\\\_" cannot leave a "\\_" for the next pass.
+        text = text.replace("\\\\", " ")
         text = _ACCENT.sub(_accent, text)
-        for _ in range(2):  # nested markup such as \textbf{\emph{x}}
+        for _ in range(4):  # nested markup such as \textbf{\emph{x}}
             text = _FONT_GROUP.sub(r"\1", text)
             text = _FONT_COMMAND.sub(r"\1", text)
         text = _FONT_SWITCH.sub("", text)
@@ -88,25 +95,50 @@ def untex(text: str) -> str:
         text = _ESCAPED.sub(r"\1", text)
         text = _BRACED_SYMBOL.sub(r"\1", text)
     if "``" in text:
-        text = re.sub(r"``(.*?)(''|\")", "\u201c\\1\u201d", text)
-        text = text.replace("``", "\u201c")
+        text = _tex_quotes(text)
     return text
+
+
+_QUOTE_MARKS = re.compile(r"(``|''|\")")
+
+
+def _tex_quotes(text: str) -> str:
+    """``quoted'' (or ``quoted") -> “quoted”; a `` left open -> “. One pass over
+    the text (a regular expression that looks for each closing mark from each opening one
+    takes quadratic time on a line of openings)."""
+    out, opened = [], False
+    for part in _QUOTE_MARKS.split(text):
+        if part == "``":
+            out.append("\u201c")
+            opened = True
+        elif opened and part in ("''", '"'):
+            out.append("\u201d")
+            opened = False
+        else:
+            out.append(part)
+    return "".join(out)
 
 
 def _accent(match: re.Match) -> str:
     letter = match.group(2) or match.group(3)
+    if letter is None:
+        return match.group(0)
     letter = {"\\i": "i", "\\j": "j"}.get(letter, letter)
-    return unicodedata.normalize("NFC", letter + _ACCENTS[match.group(1)])
+    # The command nearest the letter applies first.
+    marks = [_ACCENTS[m] for m in reversed(_ACCENT_MARK.findall(match.group(1)))]
+    return unicodedata.normalize("NFC", letter + "".join(marks))
 
 
 def clean_text(text: str) -> str:
     """One line of clean text: TeX remnants resolved, NFC, no control characters, single spaces."""
-    text = untex(text)
-    text = unicodedata.normalize("NFC", text)
-    text = _INVISIBLE.sub("", text)
+    # Invisible characters and line breaks go before TeX is read, so that cleaning clean text
+    # changes nothing ("\\c" and "x" on two lines must not join into one accent later).
     # split() without arguments splits on every run of whitespace, three times faster than
     # a regular expression (this runs on every title and abstract of every build).
-    return " ".join(text.split())
+    text = " ".join(_INVISIBLE.sub("", text).split())
+    if "\\" in text or "``" in text:
+        text = " ".join(untex(text).split())
+    return unicodedata.normalize("NFC", text)
 
 
 def find_links(text: str) -> tuple[str, ...]:

@@ -16,16 +16,15 @@ Pure: only processes data. The same format serves the archive in ``content/diges
 from __future__ import annotations
 
 import datetime
-import difflib
 
 import yaml
 
+from generator import yamlfile
 from generator.errors import ParseError, raise_all
 from generator.ingest.clean import clean_text, find_links
 from generator.records import Digest, Paper, normalise_arxiv_id, paper_key
 from generator.urls import safe_url
 
-_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _Dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 
 DIGEST_FIELDS = ("date", "source", "papers")
@@ -36,33 +35,17 @@ _LISTS = ("authors", "links", "keywords", "tags")
 _INTS = ("rank", "upvotes", "github_stars")
 
 
-class _LineLoader(_Loader):
-    """Keeps the line of every mapping under the key ``__line__``, for messages."""
-
-    def construct_mapping(self, node, deep=False):
-        mapping = super().construct_mapping(node, deep=deep)
-        mapping["__line__"] = node.start_mark.line + 1
-        return mapping
-
-
 def parse_yaml(text: str, path: str) -> Digest:
-    try:
-        data = yaml.load(text, Loader=_LineLoader)  # noqa: S506 - a safe loader
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        problem = getattr(exc, "problem", None) or "invalid YAML"
-        raise ParseError(f"not valid YAML: {problem}", path=path,
-                         line=mark.line + 1 if mark else 1,
-                         fix="correct the YAML syntax (quote text that holds ': ' or '#')") from exc
+    data = yamlfile.load(text, path)
     if not isinstance(data, dict):
         raise ParseError("expected a mapping with 'date' and 'papers'", path=path, line=1,
                          fix="start the file with 'date: YYYY-MM-DD' and 'papers:'")
     errors: list[ParseError] = []
-    line = data.pop("__line__", 1)
+    line = data.pop(yamlfile.LINE, 1)
     for name in data:
         if name not in DIGEST_FIELDS:
             errors.append(ParseError(f"unknown field '{name}'", path=path, line=line,
-                                     fix=_did_you_mean(name, DIGEST_FIELDS)))
+                                     fix=yamlfile.did_you_mean(name, DIGEST_FIELDS)))
     date = data.get("date")
     if isinstance(date, str):
         try:
@@ -84,23 +67,31 @@ def parse_yaml(text: str, path: str) -> Digest:
             ranked.append(_paper(item, path, position, line))
         except ParseError as exc:
             errors.append(exc)
+    keys: dict[str, int] = {}
+    for _, paper, paper_line in ranked:
+        first = keys.setdefault(paper.key, paper_line)
+        if first != paper_line:
+            errors.append(ParseError(f"two papers have the key '{paper.key}' (first at line "
+                                     f"{first})", path=path, line=paper_line,
+                                     fix="give each paper its own key, or merge the two"))
     raise_all(errors)
-    ranked.sort(key=lambda pair: pair[0])
-    papers = tuple(p for _, p in ranked)
+    ranked.sort(key=lambda item: item[0])
+    papers = tuple(p for _, p, _ in ranked)
     digest = Digest(date=date, papers=papers, source=str(data.get("source") or "yaml"),
                     origin=path)
     return digest.with_date(date) if date is not None else digest
 
 
-def _paper(item: object, path: str, position: int, parent_line: int) -> tuple[int, Paper]:
+def _paper(item: object, path: str, position: int,
+           parent_line: int) -> tuple[int, Paper, int]:
     if not isinstance(item, dict):
         raise ParseError(f"paper {position} is not a mapping", path=path, line=parent_line,
                          fix="write each paper as '- title: ...' with its fields indented")
-    line = item.pop("__line__", parent_line)
+    line = item.pop(yamlfile.LINE, parent_line)
     for name in item:
         if name not in PAPER_FIELDS:
             raise ParseError(f"unknown field '{name}'", path=path, line=line,
-                             fix=_did_you_mean(name, PAPER_FIELDS))
+                             fix=yamlfile.did_you_mean(name, PAPER_FIELDS))
     cleaned = {}
     for name in ("title", "abstract"):
         cleaned[name] = clean_text(item[name]) if isinstance(item.get(name), str) else ""
@@ -142,18 +133,11 @@ def _paper(item: object, path: str, position: int, parent_line: int) -> tuple[in
         keywords=tuple(clean_text(k) for k in item.get("keywords") or ()),
         tags=tuple(clean_text(t) for t in item.get("tags") or ()),
     )
-    return item.get("rank") or position, paper
+    return item.get("rank") or position, paper, line
 
 
 def _s(value: object) -> str | None:
     return str(value).strip() if value is not None and str(value).strip() else None
-
-
-def _did_you_mean(name: object, choices: tuple[str, ...]) -> str:
-    close = difflib.get_close_matches(str(name), choices, n=1)
-    if close:
-        return f"did you mean '{close[0]}'?"
-    return "known fields: " + ", ".join(choices)
 
 
 def dump_digest(digest: Digest) -> str:
