@@ -9,28 +9,24 @@ is renamed into place only after every file of the change has been written.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime
 import os
 import tempfile
-from dataclasses import dataclass
+from collections.abc import Iterator
 from pathlib import Path
 
+from generator import files
 from generator.errors import DigestError, ErrorList, ParseError, raise_all
 from generator.files import file_mode
 from generator.ingest.clean import decode
 from generator.ingest.yaml_records import dump_digest, parse_yaml
-from generator.records import Digest, Paper, assign_keys, merge_digests, merge_paper
+from generator.records import Archive, Digest, assign_keys, merge_digests, merge_paper
 
 DIGESTS = "digests"
-
-
-@dataclass(frozen=True)
-class Archive:
-    #: Every digest day, oldest first.
-    digests: tuple[Digest, ...]
-    #: Every paper once, newest first (see ``records.sort_newest_first``).
-    papers: tuple[Paper, ...]
+#: The lock a writer holds (``locked``), in the content folder; git ignores it.
+LOCK = ".lock"
 
 
 def digest_path(content: Path, date: datetime.date) -> Path:
@@ -49,7 +45,15 @@ def load(content: Path, *, missing_ok: bool = False) -> Archive:
     digests, errors = [], []
     for path in sorted(folder.glob("*.yaml")) if folder.is_dir() else ():
         try:
-            text, _ = decode(path.read_bytes(), str(path))
+            try:
+                data = path.read_bytes()
+            except OSError as exc:
+                raise ParseError(f"cannot read: {exc.strerror or exc}", path=path,
+                                 fix="an archive day is a readable YAML file; correct or "
+                                     "remove it") from exc
+            # The archive is written as UTF-8; a hand edit in another encoding is an error,
+            # not a guess.
+            text, _ = decode(data, str(path), latin1_ok=False)
             digest = parse_yaml(text, str(path))
             if digest.date is None:
                 raise ParseError("no date", path=path, line=1, fix="add 'date: YYYY-MM-DD'")
@@ -87,6 +91,25 @@ def plan_additions(archive: Archive, incoming: list[Digest]) -> list[Digest]:
     return [changed[d] for d in sorted(changed)]
 
 
+#: A day with at least this many papers in the same order as another day is that day again.
+SAME_DAY_PAPERS = 5
+
+
+def refuse_copies(archive: Archive, incoming: list[Digest]) -> None:
+    """Refuse a digest that is a day the archive already holds under another date: the same
+    papers in the same order (a page ingested again with another --date). Pure."""
+    by_identity = {p.identity: p.key for p in archive.papers}
+    days = {tuple(p.key for p in d.papers): d.date for d in archive.digests
+            if len(d.papers) >= SAME_DAY_PAPERS}
+    for digest in incoming:
+        keys = tuple(by_identity.get(p.identity, p.key) for p in digest.papers)
+        other = days.get(keys)
+        if other is not None and other != digest.date:
+            raise DigestError(f"these {len(keys)} papers, in this order, are the digest of "
+                              f"{other} already", path=digest.origin or None,
+                              fix=f"pass --date {other} if this is that day's digest")
+
+
 def _merge_day(current: Digest, incoming: Digest) -> Digest:
     papers = {p.key: p for p in current.papers}
     for paper in incoming.papers:
@@ -97,13 +120,30 @@ def _merge_day(current: Digest, incoming: Digest) -> Digest:
     return dataclasses.replace(current, papers=tuple(papers.values())).with_date(current.date)
 
 
+@contextlib.contextmanager
+def locked(content: Path, *, wait: float = 60.0) -> Iterator[None]:
+    """Hold the archive for one writer (see ``files.locked``); temporary files that a killed
+    writer left are removed here."""
+    content = Path(content)
+    try:
+        content.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise DigestError(f"cannot write the archive: {exc.strerror or exc}", path=content,
+                          fix="check the folder's permissions; nothing was changed") from exc
+    with files.locked(content / LOCK, what="the archive", wait=wait):
+        for stale in (content / DIGESTS).glob(".*.tmp"):
+            stale.unlink(missing_ok=True)
+        yield
+
+
 def write_digests(content: Path, digests: list[Digest]) -> list[Path]:
     """Write the given days atomically: every file is written to a temporary file beside its
-    target first, and only when all are written are they renamed into place."""
+    target first, and only when all are written are they renamed into place. Call it holding
+    :func:`locked`."""
     folder = Path(content) / DIGESTS
-    folder.mkdir(parents=True, exist_ok=True)
     staged: list[tuple[Path, Path]] = []
     try:
+        folder.mkdir(parents=True, exist_ok=True)
         for digest in digests:
             target = digest_path(Path(content), digest.date)
             handle, temp = tempfile.mkstemp(dir=folder, prefix=f".{target.name}.", suffix=".tmp")

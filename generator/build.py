@@ -27,10 +27,10 @@ from pathlib import Path
 from generator import archive as archive_store
 from generator import search, sitedir
 from generator.background import Background
-from generator.config import Config, data_root, load_config
+from generator.config import PLACEHOLDER_URL, Config, data_root, load_config
 from generator.errors import BuildError
 from generator.feeds import render_feeds
-from generator.files import digest_files, read_folder, replace_bytes, sync_folder
+from generator.files import digest_files, locked, read_folder, replace_bytes, sync_folder
 from generator.layout import Site, gather
 from generator.pages import render_pages, render_site
 from generator.similarity import related_papers
@@ -59,6 +59,8 @@ class BuildResult:
     #: Paper and digest pages not rendered again: made from the same inputs as the ones in
     #: docs_dir (see pages.render_site).
     kept: int = 0
+    #: Things the owner should know that did not stop the build.
+    warnings: tuple[str, ...] = ()
 
 
 #: Called with (stage, None, "") when a stage starts and (stage, seconds, detail) when it ends.
@@ -240,9 +242,21 @@ def _site_stamp(config: Config, site_dir: Path, strict: bool) -> str:
     return digest.hexdigest()
 
 
+def _lock_beside(folder: Path, what: str):
+    """The lock of a folder a build writes: a file beside it (``.site.lock`` for ``site``)."""
+    folder = Path(folder)
+    try:
+        folder.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise BuildError(f"cannot write here: {exc.strerror or exc}", path=folder.parent,
+                         fix="check free space and permissions") from exc
+    return locked(folder.with_name(f".{folder.name}.lock"), what=what, wait=0)
+
+
 def build(content: Path, *, config_file: Path | None = None, out: Path | None = None,
           site_url: str | None = None, strict: bool = False, html: bool = True,
-          full: bool = False, progress: Progress = _quiet) -> BuildResult:
+          full: bool = False, progress: Progress = _quiet,
+          docs_dir: Path | None = None) -> BuildResult:
     """Build the site from the archive in ``content``.
 
     Everything is read, checked and rendered before the first file is written, so bad input
@@ -251,9 +265,12 @@ def build(content: Path, *, config_file: Path | None = None, out: Path | None = 
     A rebuild of a site built before with the same config, theme and versions is incremental:
     MkDocs rebuilds only the pages whose Markdown changed, and Pagefind indexes only the bundle
     whose papers changed. The result is the same as a full build (tested); ``full`` forces one.
+    ``docs_dir`` overrides the config's (``digest serve`` builds apart from the published site).
     """
     with _stage(progress, "config") as detail:
         config = load_config(config_file, site_url)
+        if docs_dir is not None:
+            config = dataclasses.replace(config, docs_dir=Path(docs_dir))
         site_dir = Path(out) if out else Path("site")
         if html:
             # Before anything is written: the site folder is replaced whole by a build.
@@ -275,58 +292,70 @@ def build(content: Path, *, config_file: Path | None = None, out: Path | None = 
         site = dataclasses.replace(site, related=related_papers(list(site.papers),
                                                                 config.related_papers))
         detail.append(f"up to {config.related_papers} related papers each")
-    cache = config.cache_dir
-    cache.mkdir(parents=True, exist_ok=True)
-    # Feeds and the search index need only the site model: they are made in other processes
-    # while this one renders the pages and runs MkDocs.
-    feeds_job = Background(render_feeds, site)
-    search_job = Background(search.index, site, cache / "search", full) if html else None
-    try:
-        with _stage(progress, "pages") as detail:
-            # Paper and digest pages made from the same inputs as the ones in docs_dir are kept.
-            previous = {} if full else _read_json(cache / PAGE_INPUTS)
-            previous = {path: key for path, key in previous.items()
-                        if (config.docs_dir / path).is_file()}
-            rendered = render_site(site, previous)
-            files = {path: text.encode("utf-8") for path, text in rendered.pages.items()}
-            detail.append(f"{len(files)} Markdown pages rendered, "
-                          f"{len(rendered.kept)} paper and digest pages unchanged")
-        with _stage(progress, "feeds") as detail:
-            feeds = feeds_job.result()
-            files.update(feeds)
-            files.update(site_assets(config.templates))
-            detail.append(f"{sum(p.endswith('.xml') for p in feeds)} feeds")
-        stamp_file = cache / "site.stamp"
-        stamp = _site_stamp(config, site_dir, strict) if html else ""
-        with _stage(progress, "write") as detail:
-            (cache / PAGE_INPUTS).unlink(missing_ok=True)
-            written, removed = write_docs(config.docs_dir, files, rendered.kept)
-            _write_json(cache / PAGE_INPUTS, rendered.inputs)
-            detail.append(f"{written} changed, {removed} removed in {config.docs_dir}")
-        if search_job is None:
-            return BuildResult(site=site, written=written, removed=removed, out=None,
-                               kept=len(rendered.kept))
-        # A removed page would stay in the site (MkDocs' dirty build never deletes one).
-        incremental = (not full and removed == 0 and (site_dir / "index.html").is_file()
-                       and stamp_file.is_file() and stamp_file.read_text() == stamp)
-        stamp_file.unlink(missing_ok=True)  # a build stopped half-way is followed by a full one
-        # The new site is made beside the old one and swapped in whole (see sitedir).
-        with sitedir.staged(site_dir, reuse=incremental) as stage:
-            with _stage(progress, "mkdocs") as detail:
-                run_mkdocs(config, stage, strict=strict, last_updated=site.last_updated,
-                           dirty=incremental)
-                detail.append(f"{'changed pages' if incremental else 'every page'} -> {site_dir}")
-            with _stage(progress, "search") as detail:
-                indexed = search_job.result()
-                search.install(indexed, cache / "search", stage)
-                reused = [name for name in indexed.bundles if name not in indexed.reindexed]
-                detail.append(f"indexed {', '.join(indexed.reindexed) or 'nothing'}, "
-                              f"reused {', '.join(reused) or 'nothing'}")
-    finally:
-        feeds_job.stop()
-        if search_job is not None:
-            search_job.stop()
-    stamp_file.write_text(stamp)
-    return BuildResult(site=site, written=written, removed=removed, out=site_dir,
-                       incremental=incremental, reindexed=indexed.reindexed,
-                       kept=len(rendered.kept))
+    # One build at a time writes docs_dir and its cache, and one the site folder.
+    with contextlib.ExitStack() as held:
+        held.enter_context(_lock_beside(config.docs_dir, f"docs_dir ({config.docs_dir})"))
+        if html:
+            held.enter_context(_lock_beside(site_dir, f"the site folder {site_dir}"))
+        cache = config.cache_dir
+        cache.mkdir(parents=True, exist_ok=True)
+        # Feeds and the search index need only the site model: they are made in other processes
+        # while this one renders the pages and runs MkDocs.
+        feeds_job = Background(render_feeds, site)
+        search_job = Background(search.index, site, cache / "search", full) if html else None
+        try:
+            with _stage(progress, "pages") as detail:
+                # Paper and digest pages made from the same inputs as the ones in docs_dir are kept.
+                previous = {} if full else _read_json(cache / PAGE_INPUTS)
+                previous = {path: key for path, key in previous.items()
+                            if (config.docs_dir / path).is_file()}
+                rendered = render_site(site, previous)
+                files = {path: text.encode("utf-8") for path, text in rendered.pages.items()}
+                detail.append(f"{len(files)} Markdown pages rendered, "
+                              f"{len(rendered.kept)} paper and digest pages unchanged")
+            with _stage(progress, "feeds") as detail:
+                feeds = feeds_job.result()
+                files.update(feeds)
+                files.update(site_assets(config.templates))
+                detail.append(f"{sum(p.endswith('.xml') for p in feeds)} feeds")
+            stamp_file = cache / "site.stamp"
+            stamp = _site_stamp(config, site_dir, strict) if html else ""
+            with _stage(progress, "write") as detail:
+                (cache / PAGE_INPUTS).unlink(missing_ok=True)
+                written, removed = write_docs(config.docs_dir, files, rendered.kept)
+                _write_json(cache / PAGE_INPUTS, rendered.inputs)
+                detail.append(f"{written} changed, {removed} removed in {config.docs_dir}")
+            if search_job is None:
+                return BuildResult(site=site, written=written, removed=removed, out=None,
+                                   kept=len(rendered.kept))
+            # A removed page would stay in the site (MkDocs' dirty build never deletes one).
+            incremental = (not full and removed == 0 and (site_dir / "index.html").is_file()
+                           and stamp_file.is_file() and stamp_file.read_text() == stamp)
+            # A build stopped half-way is followed by a full one.
+            stamp_file.unlink(missing_ok=True)
+            # The new site is made beside the old one and swapped in whole (see sitedir).
+            with sitedir.staged(site_dir, reuse=incremental) as stage:
+                with _stage(progress, "mkdocs") as detail:
+                    run_mkdocs(config, stage, strict=strict, last_updated=site.last_updated,
+                               dirty=incremental)
+                    how = "changed pages" if incremental else "every page"
+                    detail.append(f"{how} -> {site_dir}")
+                with _stage(progress, "search") as detail:
+                    indexed = search_job.result()
+                    search.install(indexed, cache / "search", stage)
+                    reused = [name for name in indexed.bundles if name not in indexed.reindexed]
+                    detail.append(f"indexed {', '.join(indexed.reindexed) or 'nothing'}, "
+                                  f"reused {', '.join(reused) or 'nothing'}")
+        finally:
+            feeds_job.stop()
+            if search_job is not None:
+                search_job.stop()
+        stamp_file.write_text(stamp)
+        warnings = ()
+        if config.site_url == PLACEHOLDER_URL:
+            warnings = (f"{config.config_file}: site_url is still the example address, so "
+                        "feeds and links point there - set site_url in it, or pass "
+                        "--site-url",)
+        return BuildResult(site=site, written=written, removed=removed, out=site_dir,
+                           incremental=incremental, reindexed=indexed.reindexed,
+                           kept=len(rendered.kept), warnings=warnings)

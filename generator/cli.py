@@ -67,7 +67,8 @@ def make_parser() -> argparse.ArgumentParser:
         description="Build the site like 'digest build', then serve it locally.")
     _content_arg(serve)
     serve.add_argument("--out", type=Path, default=None, metavar="DIR",
-                       help="where the site is written (default: ./site)")
+                       help="where the site is written (default: build/serve/site, so that "
+                            "site/ stays as built for publishing)")
     serve.add_argument("--config", type=Path, default=None, metavar="FILE",
                        help="the site config (default: ./mkdocs.yml, else the embedded one)")
     serve.add_argument("--port", type=int, default=8000, help="port (default: 8000)")
@@ -111,10 +112,20 @@ def make_parser() -> argparse.ArgumentParser:
 
     fetch = commands.add_parser(
         "fetch", help="download a day's papers from the Hugging Face API and ingest them",
-        description="Ask the daily-papers API for one day (all pages), then ingest the "
-                    "answer. An empty day (weekends, holidays) writes nothing and exits 0.")
+        description="Ask the daily-papers API for days (all pages) and add each to the "
+                    "archive. Without --date or --from: every day since the newest archived "
+                    "one, the last 3 again (lists fill in after the day), at most 14 days "
+                    "back. An empty day (weekends, holidays) writes nothing. HF_TOKEN from the "
+                    "environment is sent when set.")
     fetch.add_argument("--date", type=_date, default=None, metavar="YYYY-MM-DD",
-                       help="the day to fetch (default: today, UTC)")
+                       help="fetch this day only")
+    fetch.add_argument("--from", dest="start", type=_date, default=None, metavar="YYYY-MM-DD",
+                       help="fetch every day from this one (with --to: a range; days the fetch "
+                            "log marks complete are skipped, so a stopped run resumes)")
+    fetch.add_argument("--to", dest="end", type=_date, default=None, metavar="YYYY-MM-DD",
+                       help="the last day of the range (default: today)")
+    fetch.add_argument("--deadline", type=float, default=None, metavar="SECONDS",
+                       help="give up after this long (default: 1800)")
     fetch.add_argument("--api", default=None, metavar="URL",
                        help="the API address (default: extra.digest.api_url in mkdocs.yml)")
     fetch.add_argument("--config", type=Path, default=None, metavar="FILE",
@@ -151,31 +162,45 @@ def _writable_content(args) -> Path:
     return args.content if args.content is not None else Path("content")
 
 
-def cmd_build(args) -> int:
+def cmd_build(args, docs_dir: Path | None = None):
     from generator.build import build
     start = time.perf_counter()
     result = build(_content(args), config_file=args.config, out=args.out,
                    site_url=args.site_url, strict=args.strict,
-                   full=getattr(args, "full", False), progress=Reporter())
+                   full=getattr(args, "full", False), progress=Reporter(), docs_dir=docs_dir)
+    for warning in result.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
     site = result.site
     how = "changed pages rebuilt" if result.incremental else "every page built"
+    # The publish workflow's log says which kind of build it was.
     print(f"Built {result.out}/ from {len(site.papers)} papers in {len(site.digests)} digests "
           f"({result.written} pages or feeds changed, {how}) "
           f"in {time.perf_counter() - start:.1f} s")
     return 0
 
 
+#: Where `digest serve` builds: apart from site/ and build/docs, which stay fit to publish.
+SERVE_DIR = Path("build") / "serve"
+
+
 def cmd_serve(args) -> int:
     import functools
     import http.server
-    # Built for the address it is served at: feeds, the sitemap and Material's instant
-    # navigation all use the site URL.
+
+    from generator.errors import DigestError
+    # Built for the address it is served at (feeds, canonical links and instant navigation
+    # use the site URL), in a folder of its own.
     args.site_url, args.strict = f"http://127.0.0.1:{args.port}/", False
-    cmd_build(args)
-    out = args.out or Path("site")
-    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(out))
-    with http.server.ThreadingHTTPServer(("127.0.0.1", args.port), handler) as server:
-        print(f"Serving {out}/ on http://127.0.0.1:{args.port}/ (Ctrl+C stops)")
+    args.out = args.out or SERVE_DIR / "site"
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(args.out))
+    try:
+        server = http.server.ThreadingHTTPServer(("127.0.0.1", args.port), handler)
+    except OSError as exc:
+        raise DigestError(f"cannot serve on port {args.port}: {exc.strerror or exc}",
+                          fix="pass another --port, or stop what uses this one") from exc
+    with server:
+        cmd_build(args, docs_dir=SERVE_DIR / "docs")
+        print(f"Serving {args.out}/ on http://127.0.0.1:{args.port}/ (Ctrl+C stops)")
         with contextlib.suppress(KeyboardInterrupt):
             server.serve_forever()
     return 0
@@ -219,9 +244,12 @@ def cmd_tags(args) -> int:
 
 
 def cmd_fetch(args) -> int:
-    from generator.fetch import fetch_command
+    from generator.fetch import DEADLINE, fetch_command
+    if args.date and (args.start or args.end):
+        make_parser().error("pass --date, or --from and --to, not both")
     for line in fetch_command(content=_writable_content(args), date=args.date, api=args.api,
-                              config_file=args.config):
+                              start=args.start, end=args.end, config_file=args.config,
+                              deadline=args.deadline or DEADLINE):
         print(line)
     return 0
 

@@ -29,16 +29,24 @@ class IngestReport:
     lines: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     written: list[Path] = field(default_factory=list)
+    #: Papers the archive did not hold before.
+    new: int = 0
 
 
 def add_digests(content: Path, digests: list[Digest], report: IngestReport) -> IngestReport:
-    """Add dated digests to the archive in one atomic write; say what changed."""
-    archive = archive_store.load(content, missing_ok=True)
-    known = {p.key for p in archive.papers}
-    changes = archive_store.plan_additions(archive, [d for d in digests if d.papers])
-    report.written = archive_store.write_digests(content, changes) if changes else []
+    """Add dated digests to the archive in one atomic write, holding the archive's lock; say
+    what changed."""
+    with archive_store.locked(content):
+        archive = archive_store.load(content, missing_ok=True)
+        known = {p.key for p in archive.papers}
+        incoming = [d for d in digests if d.papers]
+        archive_store.refuse_copies(archive, incoming)
+        changes = archive_store.plan_additions(archive, incoming)
+        report.written = archive_store.write_digests(content, changes) if changes else []
     for digest in changes:
         new = sum(1 for p in digest.papers if p.key not in known)
+        known.update(p.key for p in digest.papers)
+        report.new += new
         report.lines.append(f"{digest.date}: {len(digest.papers)} papers, {new} new to the "
                             f"archive -> {archive_store.digest_path(content, digest.date)}")
     if not changes:

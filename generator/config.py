@@ -22,6 +22,9 @@ def data_root() -> Path:
     return packaged if packaged.is_dir() else Path(__file__).resolve().parent.parent
 
 
+#: The site_url of the example config: a site built with it has feeds that point nowhere.
+PLACEHOLDER_URL = "https://example.github.io/paper-digest/"
+
 #: paper-digest's settings under ``extra: digest:`` in mkdocs.yml, with their defaults.
 DIGEST_DEFAULTS = {
     # The Hugging Face daily-papers API that `digest fetch` asks.

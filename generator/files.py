@@ -12,7 +12,13 @@ import functools
 import hashlib
 import os
 import tempfile
+import time
+from collections.abc import Iterator
 from pathlib import Path
+
+import filelock
+
+from generator.errors import DigestError
 
 
 def replace_bytes(target: Path, data: bytes) -> None:
@@ -39,6 +45,37 @@ def file_mode() -> int:
     mask = os.umask(0)
     os.umask(mask)
     return 0o666 & ~mask
+
+
+@contextlib.contextmanager
+def locked(lock_file: Path, *, what: str, wait: float) -> Iterator[None]:
+    """Hold ``lock_file`` while the block runs: another process waits up to ``wait`` seconds,
+    then is told who holds it. The lock is the operating system's (flock), so it ends with its
+    holder, even a killed one; the file stays, empty of meaning (git ignores it)."""
+    lock_file = Path(lock_file)
+    holder = lock_file.with_name(lock_file.name + ".holder")
+    lock = filelock.FileLock(lock_file, timeout=wait)
+    try:
+        lock.acquire()
+    except filelock.Timeout as exc:
+        try:
+            who = holder.read_text(encoding="utf-8")
+        except OSError:
+            who = "another process"
+        raise DigestError(f"another digest is writing {what} ({who}); waited {wait:g} s",
+                          path=lock_file.parent, fix="try again when it has finished") from exc
+    except OSError as exc:
+        raise DigestError(f"cannot lock {what}: {exc.strerror or exc}", path=lock_file.parent,
+                          fix="check the folder's permissions; nothing was changed") from exc
+    try:
+        with contextlib.suppress(OSError):
+            holder.write_text(f"pid {os.getpid()}, since {time.strftime('%H:%M:%S')}",
+                              encoding="utf-8")
+        yield
+    finally:
+        with contextlib.suppress(OSError):
+            holder.unlink()
+        lock.release()
 
 
 def sync_folder(folder: Path, files: dict[str, bytes],

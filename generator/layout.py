@@ -13,9 +13,8 @@ import posixpath
 import re
 from dataclasses import dataclass
 
-from generator.archive import Archive
 from generator.config import Config
-from generator.records import Digest, Paper, sort_newest_first
+from generator.records import Archive, Digest, Paper, sort_newest_first
 from generator.similarity import related_papers
 from generator.tagging import Tag, Tagger, Taxonomy
 from generator.urls import assign_slugs, slugify

@@ -117,6 +117,16 @@ class Digest:
         return dataclasses.replace(self, date=date, papers=papers)
 
 
+@dataclass(frozen=True)
+class Archive:
+    """The whole archive as read from ``content/`` (see archive.py, its store)."""
+
+    #: Every digest day, oldest first.
+    digests: tuple[Digest, ...]
+    #: Every paper once, newest first (see ``sort_newest_first``).
+    papers: tuple[Paper, ...]
+
+
 def _unique(items: Iterable[str]) -> tuple[str, ...]:
     seen: dict[str, None] = {}
     for item in items:

@@ -40,6 +40,18 @@ class LineLoader(_Loader):
         mapping[LINE] = node.start_mark.line + 1
         return mapping
 
+    def construct_yaml_timestamp(self, node):
+        # "2026-02-30" looks like a date to YAML, and PyYAML raises a plain ValueError.
+        try:
+            return super().construct_yaml_timestamp(node)
+        except ValueError as exc:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"'{node.value}' is not a day of the calendar ({exc})",
+                node.start_mark) from exc
+
+
+LineLoader.add_constructor("tag:yaml.org,2002:timestamp", LineLoader.construct_yaml_timestamp)
+
 
 def load(text: str, path: str, *, error: type[DigestError] = ParseError,
          fix: str = "correct the YAML syntax (quote text that holds ': ' or '#')") -> object:
@@ -51,6 +63,8 @@ def load(text: str, path: str, *, error: type[DigestError] = ParseError,
         problem = getattr(exc, "problem", None) or "invalid YAML"
         if "written twice" in problem:
             fix = "keep one of them"
+        elif "day of the calendar" in problem:
+            fix = "correct the date (YYYY-MM-DD)"
         raise error(f"not valid YAML: {problem}", path=path,
                     line=mark.line + 1 if mark else 1, fix=fix) from exc
     except RecursionError as exc:

@@ -45,9 +45,10 @@ def project(tmp_path, monkeypatch) -> Path:
 
 
 def snapshot(folder: Path) -> dict[str, bytes]:
-    """Every file below ``folder`` with its bytes, for before/after comparisons."""
+    """Every file below ``folder`` with its bytes, for before/after comparisons. Lock files
+    (empty, ignored by git, left by the operating system's locks) are not content."""
     return {p.relative_to(folder).as_posix(): p.read_bytes()
-            for p in sorted(folder.rglob("*")) if p.is_file()}
+            for p in sorted(folder.rglob("*")) if p.is_file() and not p.name.endswith(".lock")}
 
 
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):

@@ -48,8 +48,9 @@ def test_out_may_be_new_empty_or_a_site_it_built(project, capsys, tmp_path):
     for out in (tmp_path / "new" / "site", empty, empty):
         assert main(["build", "--site-url", URL, "--out", str(out)]) == 0
         assert (out / "index.html").is_file() and (out / MARKER).is_file()
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["empty", "new", "project"]
-    assert sorted(p.name for p in empty.parent.iterdir() if p.name.startswith(".")) == []
+    # Beside the sites: only their locks (see .gitignore), no stage or old site left.
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".empty.lock", "empty", "new",
+                                                         "project"]
 
 
 def test_a_failed_build_leaves_the_previous_site_whole(project, capsys, monkeypatch):
@@ -73,7 +74,7 @@ def test_a_failed_build_leaves_the_previous_site_whole(project, capsys, monkeypa
     assert err == ("site: cannot write the site: No space left on device - check free space "
                    "and permissions; the previous site is unchanged\n")
     assert snapshot(project / "site") == before
-    assert sorted(p.name for p in project.iterdir() if p.name.startswith(".")) == []
+    assert sorted(p.name for p in project.iterdir() if p.name.startswith(".")) == [".site.lock"]
     monkeypatch.setattr(build_module, "run_mkdocs", real)
     assert main(["build", "--site-url", URL]) == 0
     assert snapshot(project / "site") != before

@@ -56,7 +56,10 @@ def test_publish_runs_daily_on_push_and_by_hand_with_least_privilege():
     # A failed fetch still publishes, then fails the run.
     fetch = next(s for s in jobs["build"]["steps"] if s.get("id") == "fetch")
     assert fetch["continue-on-error"] is True
-    assert jobs["report"]["if"] == "always() && needs.build.outputs.fetched == 'failure'"
+    assert jobs["report"]["if"] == ("always() && (needs.build.outputs.fetched == 'failure' || "
+                                    "needs.build.outputs.pushed == 'failure')")
+    push = next(s for s in jobs["build"]["steps"] if s.get("id") == "push")
+    assert push["continue-on-error"] is True
 
 
 def test_ci_workflow_runs_the_test_suite_on_push_and_pull_request():
@@ -111,12 +114,13 @@ def point_api(repo: Path, url: str) -> None:
 
 
 def publish_against(repo: Path, answer: object, date: str = "2026-03-06",
-                    requests: list | None = None) -> dict[str, int]:
+                    requests: list | None = None, day: str | None = None) -> dict[str, int]:
     """Run the publish steps for ``date`` ("" as on a schedule) with the API answering
-    ``answer``; the API's requests are added to ``requests``."""
+    ``answer`` (for ``day`` only, if given, and [] for other days); the API's requests are
+    added to ``requests``."""
     api = ScriptedAPI()
     try:
-        api.answer(0, (200, {}, answer))
+        api.answer((day, 0) if day else 0, (200, {}, answer))
         point_api(repo, api.url)
         context = {"inputs.date": date, "github.ref": "refs/heads/main",
                    "steps.pages.outputs.base_url": "https://example.org/digest"}
@@ -128,12 +132,15 @@ def publish_against(repo: Path, answer: object, date: str = "2026-03-06",
         api.server.server_close()
 
 
+def remote_log(tmp_path: Path) -> list[str]:
+    return subprocess.run(["git", "-C", str(tmp_path / "remote.git"), "log", "--format=%s",
+                           "main"], capture_output=True, text=True, check=True).stdout.splitlines()
+
+
 def test_publish_steps_fetch_commit_push_and_build(repo, tmp_path):
     codes = publish_against(repo, FIXTURE)
     assert set(codes.values()) == {0}
-    log = subprocess.run(["git", "-C", str(tmp_path / "remote.git"), "log", "--format=%s",
-                          "main"], capture_output=True, text=True, check=True).stdout
-    assert log.splitlines()[0] == "Archive the digest of 2026-03-06"
+    assert remote_log(tmp_path)[0] == "Archive the digests of 2026-03-06"
     assert (repo / "content" / "digests" / "2026-03-06.yaml").is_file()
     assert (repo / "site" / "index.html").is_file()
     assert "https://example.org/digest/papers/" in (repo / "site" / "feed.xml").read_text()
@@ -141,21 +148,46 @@ def test_publish_steps_fetch_commit_push_and_build(repo, tmp_path):
 
 def test_a_failed_fetch_still_publishes_the_archive(repo):
     codes = publish_against(repo, b"<html>maintenance</html>")
-    assert codes["Fetch the day's papers"] == 1
-    assert [c for name, c in codes.items() if name != "Fetch the day's papers"] == [0, 0, 0]
+    assert codes["Fetch the papers"] == 1
+    assert [c for name, c in codes.items() if name != "Fetch the papers"] == [0, 0, 0]
     assert not (repo / "content" / "digests" / "2026-03-06.yaml").exists()
     assert (repo / "site" / "index.html").is_file()
 
 
-def test_a_scheduled_run_fetches_yesterday(repo, tmp_path):
+def test_a_scheduled_run_catches_up_since_the_newest_day(repo, tmp_path):
     import datetime
     requests: list = []
-    codes = publish_against(repo, FIXTURE, date="", requests=requests)
+    today = datetime.datetime.now(datetime.timezone.utc).date()
+    yesterday = (today - datetime.timedelta(days=1)).isoformat()
+    codes = publish_against(repo, FIXTURE, date="", requests=requests, day=yesterday)
     assert set(codes.values()) == {0}
-    yesterday = (datetime.datetime.now(datetime.timezone.utc).date()
-                 - datetime.timedelta(days=1)).isoformat()
-    assert requests[0][0]["date"] == yesterday
-    assert (repo / "content" / "digests" / f"{yesterday}.yaml").is_file()
-    log = subprocess.run(["git", "-C", str(tmp_path / "remote.git"), "log", "--format=%s",
-                          "main"], capture_output=True, text=True, check=True).stdout
-    assert log.splitlines()[0] == f"Archive the digest of {yesterday}"
+    # The sample's newest day is long ago: the last 14 days and today, each asked once.
+    asked = [q["date"] for q, _ in requests]
+    assert asked == [(today - datetime.timedelta(days=n)).isoformat() for n in range(14, -1, -1)]
+    assert remote_log(tmp_path)[0] == f"Archive the digests of {yesterday}"
+    assert (repo / "content" / "fetched.json").is_file()
+
+
+def test_a_push_raced_by_another_commit_is_rebased_and_pushed(repo, tmp_path):
+    other = tmp_path / "other"
+    subprocess.run(["git", "clone", "-q", str(tmp_path / "remote.git"), str(other)], check=True)
+    (other / "NOTES.md").write_text("a note\n", encoding="utf-8")
+    git = ["git", "-C", str(other), "-c", "user.name=o", "-c", "user.email=o@example.org"]
+    subprocess.run([*git, "add", "NOTES.md"], check=True)
+    subprocess.run([*git, "commit", "-q", "-m", "A note"], check=True)
+    subprocess.run([*git, "push", "-q", "origin", "main"], check=True)
+    codes = publish_against(repo, FIXTURE)
+    assert set(codes.values()) == {0}
+    assert remote_log(tmp_path)[:2] == ["Archive the digests of 2026-03-06", "A note"]
+
+
+def test_a_refused_push_still_publishes_what_was_fetched(repo, tmp_path):
+    hook = tmp_path / "remote.git" / "hooks" / "pre-receive"
+    hook.write_text("#!/bin/sh\necho 'protected branch' >&2\nexit 1\n", encoding="utf-8")
+    hook.chmod(0o755)
+    codes = publish_against(repo, FIXTURE)
+    assert codes["Push new archive files"] == 1
+    assert [c for name, c in codes.items() if name != "Push new archive files"] == [0, 0, 0]
+    assert remote_log(tmp_path) == ["start"]
+    # The site holds the papers fetched, though the remote does not.
+    assert "2026-03-06" in (repo / "site" / "digests" / "index.html").read_text()

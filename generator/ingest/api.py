@@ -35,6 +35,9 @@ def parse_api(text: str, path: str, date: datetime.date | None = None) -> Digest
     except json.JSONDecodeError as exc:
         raise ParseError(f"not valid JSON: {exc.msg} (column {exc.colno})", path=path,
                          line=exc.lineno, fix="pass the API's answer unchanged") from exc
+    except RecursionError as exc:
+        raise ParseError("JSON nested too deeply to be an answer of the API", path=path, line=1,
+                         fix="pass the API's answer unchanged") from exc
     if isinstance(data, dict) and isinstance(data.get("papers"), list):
         data = data["papers"]
     if not isinstance(data, list):
@@ -56,6 +59,10 @@ def parse_api(text: str, path: str, date: datetime.date | None = None) -> Digest
         repo, project = safe_url(_str(paper.get("githubRepo"))), \
             safe_url(_str(paper.get("projectPage")))
         links = find_links(abstract) + tuple(u for u in (repo, project) if u)
+        for field in ("authors", "ai_keywords"):
+            if paper.get(field) is not None and not isinstance(paper[field], list):
+                raise ParseError(f"item {number}: '{field}' is not a list", path=path, line=line,
+                                 fix="pass the API's answer unchanged")
         authors = tuple(clean_text(a["name"]) for a in paper.get("authors") or ()
                         if isinstance(a, dict) and isinstance(a.get("name"), str)
                         and a["name"].strip())

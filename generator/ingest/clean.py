@@ -50,11 +50,13 @@ _URL = re.compile(r"https?://[^\s<>\"'`{}|\\^]+", re.IGNORECASE)
 _TRAILING = ".,;:!?)]}'\"*"
 
 
-def decode(data: bytes, path: str) -> tuple[str, str | None]:
+def decode(data: bytes, path: str, *, latin1_ok: bool = True) -> tuple[str, str | None]:
     """Bytes -> text, and a warning when the bytes were not UTF-8.
 
-    UTF-8 with or without BOM is read as is; anything else is read as cp1252 (Latin-1 for the
-    five bytes cp1252 leaves undefined), so the text is never silently garbled."""
+    One encoding for the whole file, decided from its bytes: UTF-8 with or without BOM is read
+    as is; a file with no UTF-8 in it at all is read as cp1252 (Latin-1 for the five bytes
+    cp1252 leaves undefined) with a warning, where ``latin1_ok``; a file that mixes UTF-8 with
+    other bytes is an error at the first byte that is not UTF-8."""
     if not data.strip():
         raise ParseError("the file is empty", path=path, line=1,
                          fix="pass a saved digest page, an API JSON answer or an archive YAML")
@@ -69,6 +71,12 @@ def decode(data: bytes, path: str) -> tuple[str, str | None]:
         return data.decode("utf-8"), None
     except UnicodeDecodeError as exc:
         line = data[:exc.start].count(b"\n") + 1
+        if not latin1_ok or _UTF8_SEQUENCE.search(data):
+            # One encoding for a whole file: UTF-8 in one place and not in another is a file
+            # pasted together, and no one reading of it is right.
+            mixed = " and UTF-8 elsewhere" if _UTF8_SEQUENCE.search(data) else ""
+            raise ParseError(f"not UTF-8: byte 0x{data[exc.start]:02X} here{mixed}", path=path,
+                             line=line, fix="save the whole file as UTF-8") from exc
         text = "".join(
             bytes([b]).decode("cp1252", errors="strict") if b not in _CP1252_HOLES else chr(b)
             for b in data) if any(b in _CP1252_HOLES for b in data) else data.decode("cp1252")
@@ -77,6 +85,9 @@ def decode(data: bytes, path: str) -> tuple[str, str | None]:
 
 
 _CP1252_HOLES = frozenset({0x81, 0x8D, 0x8F, 0x90, 0x9D})
+#: A multi-byte UTF-8 character.
+_UTF8_SEQUENCE = re.compile(rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|"
+                            rb"[\xf0-\xf4][\x80-\xbf]{3}")
 #: Bytes that text files do not hold (tab, newline and carriage return aside).
 _CONTROL_BYTES = bytes([*range(0, 9), *range(14, 32)])
 

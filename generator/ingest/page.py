@@ -64,6 +64,12 @@ def _parse_date_line(text: str, reference: datetime.date) -> datetime.date | Non
     return resolve_date(month, day, reference)
 
 
+def _looks_like_date(text: str) -> bool:
+    """A date line, whether or not it names a real day ("Mar 11", "Sept 31", "2026-03-11")."""
+    match = _DATE_LINE.match(text)
+    return bool(_ISO_DATE.match(text) or (match and match.group(1).lower() in _MONTHS))
+
+
 def _looks_like_abstract(text: str) -> bool:
     return len(text) > MAX_TITLE or (len(text) > LONG_TITLE
                                      and _SENTENCE_BREAK.search(text) is not None)
@@ -110,6 +116,11 @@ def parse_page(text: str, path: str, reference: datetime.date) -> Digest:
             raise ParseError(f"the last title has no abstract: '{_short(title)}'", path=path,
                              line=title_line, fix="add its abstract on the next line, or remove it")
         abstract_line, abstract = body[i + 1]
+        if title.casefold() in _HEADER or _looks_like_date(title):
+            what = "a line of the page's header" if title.casefold() in _HEADER else "a date"
+            raise ParseError(f"expected a title, found {what}: '{_short(title)}'", path=path,
+                             line=title_line, fix="a page holds one header, before its papers; "
+                                                  "remove this line")
         if _looks_like_abstract(title):
             raise ParseError(f"expected a title, found a paragraph of {len(title)} characters",
                              path=path, line=title_line,
