@@ -143,12 +143,16 @@ def write_docs(docs_dir: Path, files: dict[str, bytes],
 
 
 class _DirtyNotice(logging.Filter):
-    """Drops MkDocs' warning that a dirty build may leave navigation stale: this site's
-    navigation never changes between builds that share a stamp (see ``_site_stamp``), and the
-    warning would fail a --strict build."""
+    """Drops two of MkDocs' messages: its warning that a dirty build may leave navigation
+    stale (this site's navigation never changes between builds that share a stamp, see
+    ``_site_stamp``, and the warning would fail a --strict build), and its report of a page
+    it could not write for a reason of the system (a full disk), which the build reports as
+    its one line."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        return "'dirty' build" not in record.getMessage()
+        message = record.getMessage()
+        return "'dirty' build" not in message and not (
+            message.startswith("Error building page") and "[Errno " in message)
 
 
 @contextlib.contextmanager

@@ -93,3 +93,14 @@ def served_sample(tmp_path_factory):
     """The sample site, built once with its site_url set to where it is served (127.0.0.1)."""
     with built_and_served(make_project(tmp_path_factory.mktemp("sample") / "project")) as site:
         yield site
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    """The fault suite's figures (tests/test_faults.py), as README's reliability section
+    quotes them: every run that these count passed its checks (no data lost, no process
+    left, no traceback)."""
+    import sys
+    faults = sys.modules.get("test_faults")
+    if faults is not None and faults.RESULTS:
+        figures = ", ".join(f"{name} {n}" for name, n in sorted(faults.RESULTS.items()))
+        terminalreporter.write_line(f"fault suite: {figures}")

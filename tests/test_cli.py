@@ -184,3 +184,21 @@ def test_a_failure_beside_mkdocs_is_one_line_and_the_next_build_is_full(project,
     assert code == 0 and "every page built" in out
     code, out, _ = run(capsys, "build", "--site-url", "http://127.0.0.1:1/")
     assert code == 0 and "changed pages rebuilt" in out
+
+
+def test_a_broken_config_is_one_line(project, capsys):
+    config = project / "mkdocs.yml"
+    config.write_text(config.read_text(encoding="utf-8").replace(
+        "site_name: Trending Papers Digest", "site_name: [unclosed"), encoding="utf-8")
+    code, _, err = run(capsys, "build")
+    assert code == 1 and err.count("\n") == 1
+    assert err.startswith("mkdocs.yml:") and "not valid YAML" in err
+
+
+def test_a_bad_archive_file_stops_the_build_with_its_line(project, capsys):
+    day = project / "content" / "digests" / "2026-03-11.yaml"
+    day.write_bytes(day.read_bytes().replace(b"date: 2026-03-11", b"date: 2026-03-11\ndate: x"))
+    code, _, err = run(capsys, "build")
+    assert (code, err) == (1, "content/digests/2026-03-11.yaml:3: not valid YAML: the key 'date'"
+                              " is written twice (first at line 2) - keep one of them\n")
+    assert not (project / "site").exists()

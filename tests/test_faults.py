@@ -2,14 +2,27 @@
 
 from __future__ import annotations
 
+import datetime
 import errno
+import json
 import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
-from conftest import snapshot
+from conftest import DATA, snapshot
+from generator import archive as archive_store
 from generator import build as build_module
 from generator.cli import main
+from generator.errors import ParseError
+from generator.ingest import read_digest
 from generator.sitedir import MARKER
 
 URL = "http://127.0.0.1:1/"
@@ -78,3 +91,192 @@ def test_a_failed_build_leaves_the_previous_site_whole(project, capsys, monkeypa
     monkeypatch.setattr(build_module, "run_mkdocs", real)
     assert main(["build", "--site-url", URL]) == 0
     assert snapshot(project / "site") != before
+
+
+# -- kills, parallel writers, a full disk -------------------------------------------------------
+
+def living(group: int) -> list[int]:
+    """Processes of a process group that still run (zombies waiting for a parent that will
+    never reap them are not running)."""
+    alive = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[2]) == group and fields[0] != "Z":
+            alive.append(int(stat.parent.name))
+    return alive
+
+
+def digest(*argv, cwd) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-m", "generator", *argv], cwd=cwd,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                            start_new_session=True, env={**os.environ, "CI": "true"})
+
+
+def kill_at(process: subprocess.Popen, seconds: float) -> bool:
+    """SIGKILL the process after ``seconds`` (if it still runs); True if it was killed."""
+    try:
+        process.wait(timeout=seconds)
+        return False
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+        return True
+
+
+def nothing_left(group: int) -> None:
+    deadline = time.monotonic() + 10
+    while living(group) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert living(group) == [], "a process outlived the killed build"
+
+
+pytestmark_linux = pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs /proc")
+
+
+@pytestmark_linux
+def test_killed_builds_leave_no_process_and_the_next_build_equals_a_full_one(tmp_path):
+    from conftest import make_project
+    reference = make_project(tmp_path / "reference")
+    subprocess.run([sys.executable, "-m", "generator", "build", "--site-url", URL],
+                   cwd=reference, check=True, capture_output=True)
+    expected = snapshot(reference / "site")
+    project = make_project(tmp_path / "project")
+    killed = 0
+    # Kills while loading, rendering, feeds and search run beside MkDocs, and while swapping.
+    for seconds in (0.3, 0.9, 1.5, 2.1, 2.7, 3.5):
+        build = digest("build", "--full", "--site-url", URL, cwd=project)
+        killed += kill_at(build, seconds)
+        nothing_left(build.pid)
+        archive_store.load(project / "content")  # every archive file still reads
+        again = subprocess.run([sys.executable, "-m", "generator", "build", "--site-url", URL],
+                               cwd=project, capture_output=True, text=True)
+        assert again.returncode == 0, again.stderr
+        assert snapshot(project / "site") == expected, seconds
+    assert killed >= 4
+    RESULTS["build kills"] = killed
+
+
+@pytestmark_linux
+def test_killed_ingests_never_leave_a_broken_archive(tmp_path):
+    """Thirteen API days at once, killed at moments from start-up to the last rename."""
+    days = [str(p) for p in sorted((DATA / "api").glob("*.json"))]
+    reference = tmp_path / "reference"
+    subprocess.run([sys.executable, "-m", "generator", "ingest", *days, "--content",
+                    str(reference)], check=True, capture_output=True)
+    killed = 0
+    for n in range(12):
+        content = tmp_path / f"content-{n}"
+        ingest = digest("ingest", *days, "--content", str(content), cwd=tmp_path)
+        killed += kill_at(ingest, 0.1 + 0.05 * n)
+        nothing_left(ingest.pid)
+        archive = archive_store.load(content, missing_ok=True)
+        # All thirteen days are renamed into place after all are written: all or none.
+        assert len(archive.digests) in (0, 13)
+        # The next writer removes what the killed one left, and finishes the work.
+        subprocess.run([sys.executable, "-m", "generator", "ingest", *days, "--content",
+                        str(content)], check=True, capture_output=True)
+        assert list((content / "digests").glob(".*")) == []
+        assert snapshot(content / "digests") == snapshot(reference / "digests")
+    assert killed >= 5
+    RESULTS["ingest kills"] = killed
+
+
+def test_two_writers_at_once_lose_nothing(tmp_path):
+    """Two ingests of papers of one day at once: both are kept (the second waits)."""
+    fixture = json.loads((DATA / "ingest" / "api_daily_papers.json").read_text())
+    halves = []
+    for n in range(2):
+        items = json.loads(json.dumps(fixture))
+        for i, item in enumerate(items):
+            item["paper"]["id"] = f"2603.{n}{i:04d}"
+            item["paper"]["title"] = f"Paper {n}-{i} on parallel writers"
+        path = tmp_path / f"half-{n}.json"
+        path.write_text(json.dumps(items), encoding="utf-8")
+        halves.append(path)
+    for run in range(5):
+        content = tmp_path / f"content-{run}"
+        writers = [digest("ingest", str(h), "--date", "2026-03-06", "--content", str(content),
+                          cwd=tmp_path) for h in halves]
+        assert [w.wait(timeout=60) for w in writers] == [0, 0]
+        day = archive_store.load(content).digests[0]
+        assert len(day.papers) == 6, run
+    RESULTS["parallel runs"] = 5
+
+
+@pytest.fixture
+def small_disk(tmp_path):
+    """A 96 MB file system of its own (tmpfs), where the machine lets us mount one."""
+    mount = tmp_path / "disk"
+    mount.mkdir()
+    result = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=96m", "tmpfs", str(mount)],
+                            capture_output=True)
+    if result.returncode != 0:
+        pytest.skip("cannot mount a tmpfs here; test_a_failed_build_leaves_the_previous_site_"
+                    "whole simulates a full disk instead")
+    yield mount
+    subprocess.run(["umount", "-l", str(mount)], check=False)
+
+
+def fill(disk: Path, leave: int) -> None:
+    """Fill the disk until ``leave`` bytes are free."""
+    free = shutil.disk_usage(disk).free
+    with open(disk / "filler", "ab") as out:
+        out.write(b"\0" * max(free - leave, 0))
+
+
+def test_a_full_disk_fails_cleanly_and_keeps_the_site_and_the_archive(small_disk):
+    from conftest import make_project
+    project = make_project(small_disk / "project")
+    ok = subprocess.run([sys.executable, "-m", "generator", "build", "--site-url", URL],
+                        cwd=project, capture_output=True, text=True)
+    assert ok.returncode == 0, ok.stderr
+    site, archive = snapshot(project / "site"), snapshot(project / "content")
+    site_size = sum(len(b) for b in site.values())
+    fill(small_disk, site_size // 3)
+    full = subprocess.run([sys.executable, "-m", "generator", "build", "--full", "--site-url",
+                           URL], cwd=project, capture_output=True, text=True)
+    assert full.returncode == 1 and "Traceback" not in full.stderr
+    assert full.stderr.count("\n") == 1 and "No space left on device" in full.stderr
+    assert snapshot(project / "site") == site and snapshot(project / "content") == archive
+    assert not (project / ".site.new").exists()
+    # An ingest on a full disk: one line, the archive as it was, no temporary file left.
+    fill(small_disk, 0)
+    ingest = subprocess.run([sys.executable, "-m", "generator", "ingest",
+                             str(DATA / "ingest" / "layout_b_with_date.txt"), "--date",
+                             "2026-11-23"], cwd=project, capture_output=True, text=True)
+    assert ingest.returncode == 1 and ingest.stderr.count("\n") == 1
+    assert "No space left on device" in ingest.stderr
+    assert snapshot(project / "content") == archive
+    assert list((project / "content" / "digests").glob(".*")) == []
+
+
+# -- a fuzz of the page parser --------------------------------------------------------------------
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.text(alphabet=st.sampled_from(list("`'\"\\{}_%$ \nabcAB.,:-0123456789"))
+               | st.characters(), min_size=1, max_size=12))
+def test_reading_a_page_takes_linear_time(fragment):
+    """A long line made of any fragment reads in time proportional to its length: 300 KB of it
+    within seconds, where a quadratic step (the TeX quotes of an earlier version) took hours."""
+    line = (fragment * (300_000 // len(fragment) + 1))[:300_000]
+    page = f"Mar 11\n\nA Title\n\n{line}\n".encode("utf-8", "surrogatepass")
+    signal.signal(signal.SIGALRM, _too_slow)
+    signal.alarm(10)
+    try:
+        read_digest(page, "long.txt", today=datetime.date(2026, 11, 23))
+    except ParseError:
+        pass
+    finally:
+        signal.alarm(0)
+    RESULTS["fuzz inputs"] = RESULTS.get("fuzz inputs", 0) + 1
+
+
+def _too_slow(signum, frame):
+    raise AssertionError("reading a 300 KB line took more than 10 s: not linear")
+
+
+#: Figures of this run, for the README's reliability section (printed at the end).
+RESULTS: dict[str, int] = {}

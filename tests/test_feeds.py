@@ -109,6 +109,18 @@ def test_guids_and_links_stay_when_a_digest_is_added(tmp_path, sample_feeds):
     assert len(set(old) & set(new)) == 48
     for title in set(old) & set(new):
         assert old[title] == new[title]
+    # The same in every feed, Atom ids included: topic feeds and the daily digest feed.
+    renders = {"before": sample_feeds, "after": render_feeds(site)}
+    for path in sample_feeds:
+        if not path.endswith(".xml"):
+            continue
+        ids = {}
+        for when, feeds in renders.items():
+            parsed = feedparser.parse(feeds[path])
+            ids[when] = {e.title: (e.id, e.link) for e in parsed.entries}
+        kept = set(ids["before"]) & set(ids["after"])
+        assert kept or not ids["before"], path
+        assert all(ids["before"][t] == ids["after"][t] for t in kept), path
 
 
 def test_hostile_text_stays_text_in_feeds(tmp_path):

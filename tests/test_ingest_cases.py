@@ -32,6 +32,11 @@ NEW_CASE_OPTIONS = {
     "error_last_title_without_abstract": {"today": "2026-11-23"},
     "error_titles_and_abstracts_unpaired": {"today": "2026-11-23"},
     "error_bad_date_line": {"today": "2026-11-23"},
+    "error_header_line_as_title": {"today": "2026-11-23"},
+    "error_date_line_as_title": {"today": "2026-11-23"},
+    "error_mixed_encoding": {"today": "2026-11-23"},
+    "error_api_authors_not_a_list": {"date": "2026-03-06"},
+    "error_api_nested_too_deeply": {"date": "2026-03-06"},
 }
 
 

@@ -138,3 +138,22 @@ def test_full_forces_a_full_build(tmp_path):
                    out=project / "site", site_url=URL, full=True)
     assert not result.incremental and result.kept == 0
     assert result.reindexed == (YEAR, RECENT)
+
+
+def test_an_edited_title_or_taxonomy_rebuilds_to_a_full_build(tmp_path):
+    project = make_project(tmp_path / "project")
+    build_project(project, URL)
+    day = project / "content" / "digests" / "2026-04-29.yaml"
+    day.write_text(day.read_text(encoding="utf-8").replace(
+        "title: Deep Model Assembling", "title: Deep Model Assembling, Corrected"),
+        encoding="utf-8")
+    assert build_project(project, URL).incremental
+    page = project / "site" / "papers" / "deep-model-assembling" / "index.html"
+    assert "Deep Model Assembling, Corrected" in page.read_text(encoding="utf-8")
+    assert_same_as_a_full_build(project, tmp_path)
+    taxonomy = project / "content" / "taxonomy.yaml"
+    taxonomy.write_text(taxonomy.read_text(encoding="utf-8").replace(
+        "match: [video, video generation,", "match: [video, moving pictures, video generation,"),
+        encoding="utf-8")
+    build_project(project, URL)
+    assert_same_as_a_full_build(project, tmp_path)
