@@ -32,8 +32,10 @@ from generator.errors import BuildError
 from generator.feeds import render_feeds
 from generator.files import digest_files, locked, read_folder, replace_bytes, sync_folder
 from generator.layout import Site, gather
+from generator.opendata import render_data
 from generator.pages import render_pages, render_site
 from generator.similarity import related_papers
+from generator.sitemap import render_sitemap
 from generator.tagging import load_taxonomy
 
 #: Written into docs_dir so that a later build knows the folder is ours to clean.
@@ -113,7 +115,7 @@ def load_site(content: Path, config: Config,
 def render(site: Site, templates: Path) -> dict[str, bytes]:
     """Every file of docs_dir: pages, feeds and the site's own assets."""
     files = {path: text.encode("utf-8") for path, text in render_pages(site).items()}
-    files.update(render_feeds(site))
+    files.update(render_following(site))
     files.update(site_assets(templates))
     return files
 
@@ -123,6 +125,23 @@ def site_assets(templates: Path) -> dict[str, bytes]:
     assets = templates / "assets"
     return {f"assets/{a.relative_to(assets).as_posix()}": a.read_bytes()
             for a in sorted(assets.rglob("*")) if a.is_file()} if assets.is_dir() else {}
+
+
+def render_following(site: Site) -> dict[str, bytes]:
+    """What readers follow and download: the feeds, and the archive as open data."""
+    return {**render_feeds(site), **render_data(site)}
+
+
+def install_sitemap(site: Site, pages: list[str], stage: Path) -> None:
+    """Our sitemap in place of MkDocs' (which lists every page with the build's date, in one
+    file however many pages there are)."""
+    (stage / "sitemap.xml.gz").unlink(missing_ok=True)
+    files = render_sitemap(site, [p for p in pages if p.endswith(".md")])
+    sync_folder(stage / "sitemaps", {k.removeprefix("sitemaps/"): v for k, v in files.items()
+                                     if k.startswith("sitemaps/")})
+    if (stage / "sitemaps").is_dir() and not any((stage / "sitemaps").iterdir()):
+        (stage / "sitemaps").rmdir()
+    replace_bytes(stage / "sitemap.xml", files["sitemap.xml"])
 
 
 def write_docs(docs_dir: Path, files: dict[str, bytes],
@@ -305,7 +324,7 @@ def build(content: Path, *, config_file: Path | None = None, out: Path | None = 
         cache.mkdir(parents=True, exist_ok=True)
         # Feeds and the search index need only the site model: they are made in other processes
         # while this one renders the pages and runs MkDocs.
-        feeds_job = Background(render_feeds, site)
+        feeds_job = Background(render_following, site)
         search_job = Background(search.index, site, cache / "search", full) if html else None
         try:
             with _stage(progress, "pages") as detail:
@@ -344,6 +363,7 @@ def build(content: Path, *, config_file: Path | None = None, out: Path | None = 
                                dirty=incremental)
                     how = "changed pages" if incremental else "every page"
                     detail.append(f"{how} -> {site_dir}")
+                install_sitemap(site, [*rendered.pages, *rendered.kept], stage)
                 with _stage(progress, "search") as detail:
                     indexed = search_job.result()
                     search.install(indexed, cache / "search", stage)

@@ -7,7 +7,8 @@ own settings live under ``extra: digest:`` and are documented where they are dec
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
@@ -41,6 +42,42 @@ DIGEST_DEFAULTS = {
 
 
 @dataclass(frozen=True)
+class CustomFeed:
+    """A feed of the papers that match a query, defined under ``extra.digest.feeds``."""
+
+    #: Its permanent name in URLs (``feeds/<id>/feed.xml``): lowercase words and hyphens.
+    id: str
+    title: str
+    #: Papers of any of these topics (none: every topic).
+    topics: tuple[str, ...] = ()
+    #: Words that must all stand in the title or the abstract (case ignored).
+    words: tuple[str, ...] = ()
+    #: At least this many upvotes.
+    min_upvotes: int = 0
+    #: Only papers with a code link.
+    has_code: bool = False
+    #: Where it is defined, for messages.
+    line: int = field(default=1, compare=False)
+
+    def describe(self) -> str:
+        parts = []
+        if self.topics:
+            parts.append("topics: " + ", ".join(self.topics))
+        if self.words:
+            parts.append("words: " + ", ".join(self.words))
+        if self.min_upvotes:
+            parts.append(f"at least {self.min_upvotes} upvotes")
+        if self.has_code:
+            parts.append("with code")
+        return "; ".join(parts) or "every paper"
+
+
+#: The keys of a custom feed and the type of each.
+FEED_KEYS = {"id": str, "title": str, "topics": list, "words": list, "min_upvotes": int,
+             "has_code": bool}
+
+
+@dataclass(frozen=True)
 class Config:
     #: The mkdocs.yml in use.
     config_file: Path
@@ -57,6 +94,8 @@ class Config:
     home_digests: int
     #: Folder of the Jinja2 Markdown templates.
     templates: Path
+    #: Feeds of the owner's own queries (``extra.digest.feeds``).
+    custom_feeds: tuple[CustomFeed, ...] = ()
 
     @property
     def cache_dir(self) -> Path:
@@ -113,11 +152,14 @@ def load_config(config_file: Path | None = None, site_url: str | None = None) ->
     digest = extra.get("digest") if isinstance(extra, dict) else None
     digest = digest if isinstance(digest, dict) else {}
     values = dict(DIGEST_DEFAULTS)
+    custom_feeds = _custom_feeds(digest.get("feeds"), path, errors)
     for key, value in digest.items():
+        if key == "feeds":
+            continue
         if key not in DIGEST_DEFAULTS:
             errors.append(ConfigError(f"unknown setting extra.digest.{key}", path=path,
                                       line=_line_of(path, key),
-                                      fix="known: " + ", ".join(DIGEST_DEFAULTS)))
+                                      fix="known: " + ", ".join([*DIGEST_DEFAULTS, "feeds"])))
         elif type(value) is not type(DIGEST_DEFAULTS[key]) or (isinstance(value, int)
                                                                 and value < 1):
             kind = "a whole number from 1" if isinstance(DIGEST_DEFAULTS[key], int) else "text"
@@ -150,12 +192,72 @@ def load_config(config_file: Path | None = None, site_url: str | None = None) ->
     return Config(config_file=path, docs_dir=docs_dir, site_name=name.strip(), site_url=url,
                   site_description=str(data.get("site_description") or ""),
                   templates=templates if templates.is_dir() else data_root() / "templates",
-                  **values)
+                  custom_feeds=custom_feeds, **values)
+
+
+def _custom_feeds(value: object, path: Path, errors: list) -> tuple[CustomFeed, ...]:
+    """``extra.digest.feeds``: a list of queries, each checked; topics are checked against
+    the taxonomy by the build (``check_feed_topics``)."""
+    if value is None:
+        return ()
+    line = _line_of(path, "feeds")
+    if not isinstance(value, list):
+        errors.append(ConfigError("extra.digest.feeds must be a list of feeds", path=path,
+                                  line=line, fix="write each as '- id: ...' with a title"))
+        return ()
+    feeds, seen = [], set()
+    for number, item in enumerate(value, start=1):
+        where = _line_of(path, f"- id: {item.get('id')}") if isinstance(item, dict) else line
+        where = where if where > 1 else line
+
+        def problem(message: str, fix: str, where: int = where, number: int = number) -> None:
+            errors.append(ConfigError(f"extra.digest.feeds, feed {number}: {message}", path=path,
+                                      line=where, fix=fix))
+
+        if not isinstance(item, dict):
+            problem("not a mapping", "write it as '- id: my-feed' with 'title:' and a query")
+            continue
+        for key in item:
+            if key not in FEED_KEYS:
+                problem(f"unknown key '{key}'", "known: " + ", ".join(FEED_KEYS))
+        kinds_ok = True
+        for key, kind in FEED_KEYS.items():
+            got = item.get(key)
+            if got is not None and (not isinstance(got, kind) or (kind is int and (
+                    isinstance(got, bool) or got < 0))):
+                problem(f"'{key}' must be {kind.__name__}, got {got!r}",
+                        f"correct '{key}' or remove it")
+                kinds_ok = False
+        feed_id, title = item.get("id"), item.get("title")
+        if not isinstance(feed_id, str) or not re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*", feed_id):
+            problem(f"id {feed_id!r} is not lowercase words joined by hyphens",
+                    "write it like 'diffusion-with-code'")
+            continue
+        if feed_id in seen:
+            problem(f"the id '{feed_id}' is used twice", "give every feed its own id")
+        seen.add(feed_id)
+        if not isinstance(title, str) or not title.strip():
+            problem("it has no title", "add 'title: What readers see'")
+        lists = {k: item.get(k) or [] for k in ("topics", "words")}
+        for key, items in lists.items():
+            if isinstance(items, list) and not all(isinstance(x, str) and x.strip()
+                                                   for x in items):
+                problem(f"'{key}' must be a list of text", f"write it as {key}: [a, b]")
+                kinds_ok = False
+        if kinds_ok and isinstance(title, str) and title.strip():
+            feeds.append(CustomFeed(id=feed_id, title=title.strip(),
+                                    topics=tuple(lists["topics"]),
+                                    words=tuple(w.strip() for w in lists["words"]),
+                                    min_upvotes=item.get("min_upvotes") or 0,
+                                    has_code=bool(item.get("has_code")), line=where))
+    return tuple(feeds)
 
 
 def _line_of(path: Path, key: str) -> int:
+    """The first line that starts with ``key:`` (or is ``key``, for "- id: x"), else 1."""
     for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-        if line.strip().startswith(f"{key}:"):
+        text = line.strip()
+        if text.startswith(f"{key}:") or text == key:
             return number
     return 1
 

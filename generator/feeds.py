@@ -1,27 +1,34 @@
-"""Site -> {path in docs_dir: XML bytes}: RSS 2.0 and Atom feeds written with feedgen, and OPML.
+"""Site -> {path in docs_dir: bytes}: RSS 2.0 and Atom feeds written with feedgen, JSON Feed
+1.1 beside each, and OPML.
 
-Pure: only processes data. Deterministic: every date comes from the archive, never the clock;
-the generator element carries no version; entries are appended in an explicit order (newest
-first). GUIDs are the papers' permalinks (or the digest pages'), which never change.
+Feeds: the newest papers, each topic, each custom feed of the config (a query), and one item
+a day, a week and a month (the digests). Pure: only processes data. Deterministic: every date
+comes from the archive, never the clock; the generator element carries no version; entries
+are appended in an explicit order (newest first). An item's id (GUID) is its page's permanent
+address: a paper's or a digest day's (weeks and months likewise), the same in every feed.
 """
 
 from __future__ import annotations
 
 import datetime
+import json
 import re
 import xml.etree.ElementTree as ET
+from dataclasses import dataclass
 
 import markdown
 from feedgen.feed import FeedGenerator
 
 from generator import layout
-from generator.errors import BuildError
-from generator.layout import Site, first_sentence
-from generator.pages import href, html_text, md
+from generator.config import CustomFeed
+from generator.errors import BuildError, ConfigError, raise_all
+from generator.layout import Period, Site, summary_of
+from generator.markup import href, html_text, md
 from generator.records import Paper
 
 # Characters XML 1.0 cannot carry.
 _NOT_XML = re.compile("[^\u0009\u000a\u000d\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+JSON_FEED_VERSION = "https://jsonfeed.org/version/1.1"
 
 
 def xml_text(text: str) -> str:
@@ -54,98 +61,215 @@ def _html(markdown_text: str) -> str:
 def paper_html(site: Site, paper: Paper) -> str:
     """A paper as feed content: HTML made by Markdown from escaped text."""
     parts = []
+    if paper.authors:
+        parts.append(f"*{md(layout.authors_short(paper.authors, 8))}*")
     if paper.tags:
         names = ", ".join(md(site.tags_by_id[t].name) for t in paper.tags)
         parts.append(f"*Topics:* {names}")
-    links = " · ".join(f"[{md(label)}]({href(url)})" for label, url in layout.paper_links(paper))
+    links = " · ".join(f"[{md(label)}]({href(url)})"
+                       for label, url in layout.paper_links(paper, search=False))
     if links:
         parts.append(links)
     parts.append(f"<p>{html_text(paper.abstract)}</p>")
     return _html("\n\n".join(parts))
 
 
-def _feed(site: Site, *, title: str, subtitle: str, page: str, self_path: str,
-          updated: datetime.date | None) -> FeedGenerator:
+@dataclass(frozen=True)
+class Item:
+    """One entry of a feed, in every format."""
+
+    id: str
+    title: str
+    url: str
+    published: datetime.date
+    updated: datetime.date
+    summary: str
+    content: str
+    authors: tuple[str, ...] = ()
+    #: (term, label, scheme URL) of each category.
+    categories: tuple[tuple[str, str, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class Feed:
+    title: str
+    subtitle: str
+    #: The page it follows, and its three files (RSS, Atom, JSON Feed), in docs_dir.
+    page: str
+    paths: tuple[str, str, str]
+    items: tuple[Item, ...]
+    updated: datetime.date | None
+
+
+def _xml(site: Site, feed: Feed, path: str, atom: bool) -> bytes:
     config = site.config
-    feed = FeedGenerator()
-    feed.id(site.absolute(page))
-    feed.title(xml_text(title))
-    feed.subtitle(xml_text(subtitle) or xml_text(title))
-    feed.author({"name": xml_text(config.site_name)})
+    out = FeedGenerator()
+    out.id(site.absolute(feed.page))
+    out.title(xml_text(feed.title))
+    out.subtitle(xml_text(feed.subtitle) or xml_text(feed.title))
+    out.author({"name": xml_text(config.site_name)})
     # rel="self" first: feedgen uses the last link it is given as the RSS <link>.
-    feed.link(href=f"{config.site_url}{self_path}", rel="self")
-    feed.link(href=site.absolute(page), rel="alternate")
-    feed.language("en")
-    feed.generator("paper-digest")
-    moment = _moment(updated or datetime.date(1970, 1, 1))
-    feed.updated(moment)
-    feed.lastBuildDate(moment)
-    return feed
+    out.link(href=f"{config.site_url}{path}", rel="self")
+    out.link(href=site.absolute(feed.page), rel="alternate")
+    out.language("en")
+    out.generator("paper-digest")
+    moment = _moment(feed.updated or datetime.date(1970, 1, 1))
+    out.updated(moment)
+    out.lastBuildDate(moment)
+    for item in feed.items:
+        entry = out.add_entry(order="append")
+        entry.id(item.id)
+        entry.guid(item.id, permalink=True)
+        entry.title(xml_text(item.title))
+        entry.link(href=item.url)
+        entry.published(_moment(item.published))
+        entry.updated(_moment(item.updated))
+        entry.pubDate(_moment(item.updated))
+        entry.summary(xml_text(item.summary))
+        entry.content(item.content, type="html")
+        for term, label, scheme in item.categories:
+            entry.category(term=term, label=xml_text(label), scheme=scheme)
+        for author in item.authors:
+            entry.author({"name": xml_text(author)})
+    return out.atom_str(pretty=True) if atom else out.rss_str(pretty=True)
 
 
-def _paper_entry(feed: FeedGenerator, site: Site, paper: Paper, contents: dict[str, str]) -> None:
-    entry = feed.add_entry(order="append")
-    url = site.paper_url(paper)
-    entry.id(url)
-    entry.guid(url, permalink=True)
-    entry.title(xml_text(paper.title))
-    entry.link(href=url)
-    entry.published(_moment(paper.first_seen))
-    entry.updated(_moment(paper.last_seen))
-    entry.pubDate(_moment(paper.last_seen))
-    entry.summary(xml_text(first_sentence(paper.abstract)))
-    # A paper is in the main feed and a feed per topic, two formats each: render it once.
-    if paper.key not in contents:
-        contents[paper.key] = paper_html(site, paper)
-    entry.content(contents[paper.key], type="html")
-    for tag_id in paper.tags:
-        tag = site.tags_by_id[tag_id]
-        entry.category(term=tag.id, label=xml_text(tag.name),
-                       scheme=site.absolute(layout.tag_page(tag.id)))
-    for author in paper.authors:
-        entry.author({"name": xml_text(author)})
+def _json(site: Site, feed: Feed, path: str) -> bytes:
+    """JSON Feed 1.1 (https://jsonfeed.org/version/1.1)."""
+    def stamp(date: datetime.date) -> str:
+        return _moment(date).isoformat()
+
+    data = {
+        "version": JSON_FEED_VERSION,
+        "title": feed.title,
+        "home_page_url": site.absolute(feed.page),
+        "feed_url": f"{site.config.site_url}{path}",
+        "description": feed.subtitle or feed.title,
+        "language": "en",
+        "authors": [{"name": site.config.site_name}],
+        "items": [{
+            "id": item.id,
+            "url": item.url,
+            "title": item.title,
+            "content_html": item.content,
+            "summary": item.summary,
+            "date_published": stamp(item.published),
+            "date_modified": stamp(item.updated),
+            **({"authors": [{"name": a} for a in item.authors]} if item.authors else {}),
+            **({"tags": [label for _, label, _ in item.categories]} if item.categories else {}),
+        } for item in feed.items],
+    }
+    return (json.dumps(data, ensure_ascii=False, indent=1) + "\n").encode("utf-8")
+
+
+def write(site: Site, feed: Feed, out: dict[str, bytes]) -> None:
+    rss, atom, json_feed = feed.paths
+    out[rss] = _xml(site, feed, rss, atom=False)
+    out[atom] = _xml(site, feed, atom, atom=True)
+    out[json_feed] = _json(site, feed, json_feed)
+
+
+def paper_items(site: Site, papers: list[Paper], contents: dict[str, str]) -> tuple[Item, ...]:
+    items = []
+    for paper in papers[: site.config.feed_items]:
+        # A paper is in several feeds: its content is made once.
+        if paper.key not in contents:
+            contents[paper.key] = paper_html(site, paper)
+        url = site.paper_url(paper)
+        items.append(Item(
+            id=url, title=paper.title, url=url, published=paper.first_seen,
+            updated=paper.last_seen, summary=summary_of(paper), content=contents[paper.key],
+            authors=paper.authors,
+            categories=tuple((t, site.tags_by_id[t].name,
+                              site.absolute(layout.tag_page(t))) for t in paper.tags)))
+    return tuple(items)
 
 
 def papers_feed(site: Site, papers: list[Paper], *, title: str, subtitle: str, page: str,
-                rss: str, atom: str, out: dict[str, bytes], contents: dict[str, str]) -> None:
-    newest = papers[: site.config.feed_items]
-    updated = max((p.last_seen for p in newest), default=site.last_updated)
-    # One feed object per format: each names its own address as rel="self".
-    for path in (atom, rss):
-        feed = _feed(site, title=title, subtitle=subtitle, page=page, self_path=path,
-                     updated=updated)
-        for paper in newest:
-            _paper_entry(feed, site, paper, contents)
-        out[path] = feed.atom_str(pretty=True) if path == atom else feed.rss_str(pretty=True)
+                paths: tuple[str, str, str], contents: dict[str, str]) -> Feed:
+    items = paper_items(site, papers, contents)
+    updated = max((p.last_seen for p in papers[: site.config.feed_items]),
+                  default=site.last_updated)
+    return Feed(title=title, subtitle=subtitle, page=page, paths=paths, items=items,
+                updated=updated)
 
 
-def digest_feed(site: Site, out: dict[str, bytes]) -> None:
-    digests = site.digests[: site.config.digest_feed_items]
-    for path in (layout.DIGEST_ATOM, layout.DIGEST_RSS):
-        feed = _feed(site, title=f"{site.config.site_name}: daily digest",
-                     subtitle="One item a day: that day's trending papers, in rank order.",
-                     page=layout.ARCHIVE, self_path=path,
-                     updated=site.last_updated)
-        for digest in digests:
-            url = site.absolute(layout.digest_page(digest.date))
-            entry = feed.add_entry(order="append")
-            entry.id(url)
-            entry.guid(url, permalink=True)
-            entry.title(f"Trending papers, {layout.long_date(digest.date)}")
-            entry.link(href=url)
-            entry.published(_moment(digest.date))
-            entry.updated(_moment(digest.date))
-            entry.pubDate(_moment(digest.date))
-            entry.summary(f"{len(digest.papers)} papers")
-            lines = []
-            for rank, paper in enumerate(digest.papers, start=1):
-                tags = ", ".join(md(site.tags_by_id[t].name) for t in paper.tags)
-                tags = f" *{tags}*" if tags else ""
-                lines.append(f"{rank}. [{md(paper.title)}]({site.paper_url(paper)}){tags}  \n"
-                             f"    {md(first_sentence(paper.abstract))}")
-            entry.content(_html("\n".join(lines)), type="html")
-        out[path] = feed.atom_str(pretty=True) if path == layout.DIGEST_ATOM \
-            else feed.rss_str(pretty=True)
+def _list_html(site: Site, papers: tuple[Paper, ...]) -> str:
+    lines = []
+    for rank, paper in enumerate(papers, start=1):
+        tags = ", ".join(md(site.tags_by_id[t].name) for t in paper.tags)
+        tags = f" *{tags}*" if tags else ""
+        lines.append(f"{rank}. [{md(paper.title)}]({site.paper_url(paper)}){tags}  \n"
+                     f"    {md(summary_of(paper))}")
+    return _html("\n".join(lines))
+
+
+def digest_feed(site: Site) -> Feed:
+    """One item a day: the day's papers in rank order."""
+    items = []
+    for digest in site.digests[: site.config.digest_feed_items]:
+        url = site.absolute(layout.digest_page(digest.date))
+        items.append(Item(id=url, title=f"Trending papers, {layout.long_date(digest.date)}",
+                          url=url, published=digest.date, updated=digest.date,
+                          summary=f"{len(digest.papers)} papers",
+                          content=_list_html(site, digest.papers)))
+    return Feed(title=f"{site.config.site_name}: daily digest",
+                subtitle="One item a day: that day's trending papers, in rank order.",
+                page=layout.ARCHIVE, paths=layout.feeds("digests"), items=tuple(items),
+                updated=site.last_updated)
+
+
+def period_feed(site: Site, kind: str) -> Feed:
+    """One item a week or a month: its papers ranked (``layout.ranked``). The newest period's
+    item grows through the period; its id stays."""
+    items = []
+    for period in layout.periods(site, kind)[: site.config.digest_feed_items]:
+        items.append(_period_item(site, period))
+    return Feed(title=f"{site.config.site_name}: the {kind}'s papers",
+                subtitle=f"One item a {kind}: its trending papers, ranked by upvotes.",
+                page=layout.WEEK_INDEX if kind == "week" else layout.MONTH_INDEX,
+                paths=layout.feeds(f"{kind}s"), items=tuple(items), updated=site.last_updated)
+
+
+def _period_item(site: Site, period: Period) -> Item:
+    url = site.absolute(period.page)
+    return Item(id=url, title=f"Trending papers, {period.label}", url=url,
+                published=min(period.days), updated=max(period.days),
+                summary=f"{len(period.papers)} papers",
+                content=_list_html(site, period.papers[: site.config.feed_items]))
+
+
+def matches(feed: CustomFeed, paper: Paper) -> bool:
+    """Whether a paper belongs in a custom feed. Pure."""
+    if feed.topics and not set(feed.topics) & set(paper.tags):
+        return False
+    if feed.min_upvotes and (paper.upvotes or 0) < feed.min_upvotes:
+        return False
+    if feed.has_code and not (paper.github_repo or any(
+            label == "Code" for label, _ in layout.paper_links(paper))):
+        return False
+    if feed.words:
+        text = _words(f"{paper.title} {paper.abstract}")
+        return all(_words(word) in text for word in feed.words)
+    return True
+
+
+def _words(text: str) -> str:
+    """Text as its lowercase words between spaces, so that " video " finds the word."""
+    return f" {' '.join(_WORD.findall(text.lower()))} "
+
+
+_WORD = re.compile(r"[^\W_]+")
+
+
+def check_custom_feeds(site: Site) -> None:
+    """Every topic a custom feed names is a topic of the site: else the config's line."""
+    errors = [ConfigError(f"extra.digest.feeds, feed '{feed.id}': no topic '{topic}'",
+                          path=site.config.config_file, line=feed.line,
+                          fix="use a topic id of the taxonomy (see 'digest tags')")
+              for feed in site.config.custom_feeds for topic in feed.topics
+              if topic not in site.tags_by_id]
+    raise_all(errors)
 
 
 def opml(site: Site) -> bytes:
@@ -162,11 +286,19 @@ def opml(site: Site) -> bytes:
         ET.SubElement(parent, "outline", type="rss", text=xml_text(text), title=xml_text(text),
                       xmlUrl=f"{site.config.site_url}{rss}", htmlUrl=site.absolute(page))
 
-    outline(body, f"{site.config.site_name}: newest papers", layout.RSS, layout.HOME)
-    outline(body, f"{site.config.site_name}: daily digest", layout.DIGEST_RSS, layout.ARCHIVE)
+    name = site.config.site_name
+    outline(body, f"{name}: newest papers", layout.RSS, layout.HOME)
+    outline(body, f"{name}: daily digest", layout.DIGEST_RSS, layout.ARCHIVE)
+    outline(body, f"{name}: the week's papers", layout.feeds("weeks")[0], layout.WEEK_INDEX)
+    outline(body, f"{name}: the month's papers", layout.feeds("months")[0], layout.MONTH_INDEX)
+    if site.config.custom_feeds:
+        own = ET.SubElement(body, "outline", text="Queries", title="Queries")
+        for feed in site.config.custom_feeds:
+            outline(own, f"{name}: {feed.title}", layout.custom_feeds(feed.id)[0],
+                    layout.FEEDS_PAGE)
     topics = ET.SubElement(body, "outline", text="Topics", title="Topics")
     for tag in site.tags:
-        outline(topics, f"{site.config.site_name}: {tag.name}", layout.tag_feeds(tag.id)[0],
+        outline(topics, f"{name}: {tag.name}", layout.tag_feeds(tag.id)[0],
                 layout.tag_page(tag.id))
     ET.indent(root)
     return b'<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="utf-8") \
@@ -180,17 +312,26 @@ def render_feeds(site: Site) -> dict[str, bytes]:
                          path=site.config.config_file,
                          fix="add 'site_url: https://<you>.github.io/<repo>/' to it, "
                              "or pass --site-url")
+    check_custom_feeds(site)
     out: dict[str, bytes] = {}
     contents: dict[str, str] = {}
-    papers_feed(site, list(site.papers), title=f"{site.config.site_name}: newest papers",
-                subtitle=site.config.site_description, page=layout.HOME, rss=layout.RSS,
-                atom=layout.ATOM, out=out, contents=contents)
+    name = site.config.site_name
+    papers = list(site.papers)
+    feeds = [papers_feed(site, papers, title=f"{name}: newest papers",
+                         subtitle=site.config.site_description, page=layout.HOME,
+                         paths=layout.feeds(), contents=contents)]
     for tag in site.tags:
-        rss, atom = layout.tag_feeds(tag.id)
-        papers_feed(site, list(site.tag_papers[tag.id]),
-                    title=f"{site.config.site_name}: {tag.name}",
-                    subtitle=tag.description or tag.name, page=layout.tag_page(tag.id),
-                    rss=rss, atom=atom, out=out, contents=contents)
-    digest_feed(site, out)
+        feeds.append(papers_feed(site, list(site.tag_papers[tag.id]), title=f"{name}: {tag.name}",
+                                 subtitle=tag.description or tag.name,
+                                 page=layout.tag_page(tag.id), paths=layout.tag_feeds(tag.id),
+                                 contents=contents))
+    for custom in site.config.custom_feeds:
+        feeds.append(papers_feed(site, [p for p in papers if matches(custom, p)],
+                                 title=f"{name}: {custom.title}", subtitle=custom.describe(),
+                                 page=layout.FEEDS_PAGE, paths=layout.custom_feeds(custom.id),
+                                 contents=contents))
+    feeds += [digest_feed(site), period_feed(site, "week"), period_feed(site, "month")]
+    for feed in feeds:
+        write(site, feed, out)
     out[layout.OPML] = opml(site)
     return out

@@ -11,6 +11,7 @@ import dataclasses
 import datetime
 import posixpath
 import re
+import urllib.parse
 from dataclasses import dataclass
 
 from generator.config import Config
@@ -24,9 +25,21 @@ ARCHIVE = "digests/index.md"
 TAG_INDEX = "tags/index.md"
 FEEDS_PAGE = "feeds.md"
 SEARCH_PAGE = "search.md"
-RSS, ATOM = "feed.xml", "atom.xml"
+RSS, ATOM, JSON_FEED = "feed.xml", "atom.xml", "feed.json"
 DIGEST_RSS, DIGEST_ATOM = "digests/feed.xml", "digests/atom.xml"
 OPML = "feeds.opml"
+#: Papers on one page of a topic; the first page keeps the topic's URL.
+TOPIC_PAGE_SIZE = 100
+#: Papers of a day page shown as cards (summary, topics, links, the abstract behind a
+#: disclosure); the papers ranked below are one line each, so that a day of 200 papers stays
+#: a light page (at most 150 KB).
+CARDS_ON_A_DAY = 40
+
+
+def feeds(folder: str = "") -> tuple[str, str, str]:
+    """The RSS, Atom and JSON Feed of a folder ("" for the site's newest papers)."""
+    prefix = f"{folder}/" if folder else ""
+    return f"{prefix}{RSS}", f"{prefix}{ATOM}", f"{prefix}{JSON_FEED}"
 
 _MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
            "September", "October", "November", "December")
@@ -37,12 +50,53 @@ def digest_page(date: datetime.date) -> str:
     return f"digests/{date.isoformat()}.md"
 
 
-def tag_page(tag_id: str) -> str:
-    return f"tags/{tag_id}/index.md"
+def tag_page(tag_id: str, block: int | None = None) -> str:
+    """A topic's page (its newest papers), or one of the pages that hold its papers a hundred
+    at a time counted from the oldest (``block`` 1 holds the first hundred): such a page never
+    changes as new papers arrive, so a rebuild leaves it alone."""
+    return f"tags/{tag_id}/index.md" if block is None else f"tags/{tag_id}/page/{block}.md"
 
 
-def tag_feeds(tag_id: str) -> tuple[str, str]:
-    return f"tags/{tag_id}/{RSS}", f"tags/{tag_id}/{ATOM}"
+def tag_feeds(tag_id: str) -> tuple[str, str, str]:
+    return feeds(f"tags/{tag_id}")
+
+
+def week_of(date: datetime.date) -> str:
+    """The ISO week of a day, as the API writes it: 2026-W10."""
+    year, week, _ = date.isocalendar()
+    return f"{year}-W{week:02d}"
+
+
+def month_of(date: datetime.date) -> str:
+    return f"{date.year}-{date.month:02d}"
+
+
+def week_page(week: str) -> str:
+    return f"weeks/{week}.md"
+
+
+def month_page(month: str) -> str:
+    return f"months/{month}.md"
+
+
+WEEK_INDEX, MONTH_INDEX = "weeks/index.md", "months/index.md"
+ORGANIZATION_INDEX = "organizations/index.md"
+#: Open data: each day's papers beside its page, the whole archive in one file, its schema.
+DATA_PAGE = "data.md"
+DUMP, DUMP_SCHEMA = "data/papers.jsonl.gz", "data/paper.schema.json"
+
+
+def custom_feeds(feed_id: str) -> tuple[str, str, str]:
+    return feeds(f"feeds/{feed_id}")
+
+
+def day_data(date: datetime.date) -> str:
+    """A day's papers as JSON, beside the day's page."""
+    return f"digests/{date.isoformat()}.json"
+
+
+def organization_page(name: str) -> str:
+    return f"organizations/{slugify(name)}.md"
 
 
 def url_of(path: str) -> str:
@@ -78,6 +132,20 @@ def served_link(target_url: str, page_path: str) -> str:
     return link + "/" if target_url.endswith("/") else link
 
 
+def week_label(week: str) -> str:
+    """'2026-W10' -> 'Week 10 of 2026, 2 to 8 March'."""
+    year, number = int(week[:4]), int(week[6:])
+    monday = datetime.date.fromisocalendar(year, number, 1)
+    sunday = monday + datetime.timedelta(days=6)
+    start = f"{monday.day}" if monday.month == sunday.month else \
+        f"{monday.day} {_MONTHS[monday.month - 1]}"
+    return f"Week {number} of {year}, {start} to {sunday.day} {_MONTHS[sunday.month - 1]}"
+
+
+def month_label(month: str) -> str:
+    return f"{_MONTHS[int(month[5:]) - 1]} {month[:4]}"
+
+
 def long_date(date: datetime.date) -> str:
     """'Wednesday 11 March 2026' without the locale, so output is the same everywhere."""
     return f"{_DAYS[date.weekday()]} {date.day} {_MONTHS[date.month - 1]} {date.year}"
@@ -91,12 +159,105 @@ def month_name(date: datetime.date) -> str:
     return f"{_MONTHS[date.month - 1]} {date.year}"
 
 
+def authors_short(authors: tuple[str, ...], most: int = 3) -> str:
+    """'A, B, C et al.' for a card."""
+    if len(authors) <= most:
+        return ", ".join(authors)
+    return ", ".join(authors[:most]) + " et al."
+
+
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z])")
 
 
 def first_sentence(text: str, limit: int = 300) -> str:
     sentence = _SENTENCE_END.split(text, maxsplit=1)[0]
     return sentence if len(sentence) <= limit else sentence[: limit - 1].rstrip() + "…"
+
+
+def summary_of(paper: Paper) -> str:
+    """The paper in one line: the source's summary when it gave one, else the abstract's first
+    sentence."""
+    return first_sentence(paper.summary or paper.abstract, 240)
+
+
+def ranked(papers: list[Paper]) -> list[Paper]:
+    """Papers of a week or month, best first: by upvotes where known, then by their best rank
+    in a digest and the number of days they were listed, then key."""
+    def order(p: Paper):
+        return (-(p.upvotes if p.upvotes is not None else -1),
+                min(a.rank for a in p.appearances), -len(p.appearances), p.key)
+    return sorted(papers, key=order)
+
+
+@dataclass(frozen=True)
+class Period:
+    """A week or a month of digests."""
+
+    #: "week" or "month".
+    kind: str
+    #: "2026-W10" or "2026-03".
+    key: str
+    #: Its digest days, newest first.
+    days: tuple[datetime.date, ...]
+    #: Its papers (listed on any of its days), best first (see ``ranked``).
+    papers: tuple[Paper, ...]
+
+    @property
+    def page(self) -> str:
+        return week_page(self.key) if self.kind == "week" else month_page(self.key)
+
+    @property
+    def label(self) -> str:
+        return week_label(self.key) if self.kind == "week" else month_label(self.key)
+
+
+def periods(site: Site, kind: str) -> list[Period]:
+    """Every week or month of the archive, newest first. Pure."""
+    key_of = week_of if kind == "week" else month_of
+    days: dict[str, list[Digest]] = {}
+    for digest in site.digests:
+        days.setdefault(key_of(digest.date), []).append(digest)
+    out = []
+    for key in sorted(days, reverse=True):
+        papers = {p.key: p for d in days[key] for p in d.papers}
+        out.append(Period(kind, key, tuple(d.date for d in days[key]),
+                          tuple(ranked(list(papers.values())))))
+    return out
+
+
+def topic_months(site: Site, tag_id: str, most: int = 24) -> list[tuple[str, int]]:
+    """Papers of a topic first seen in each month, the newest ``most`` months of the archive
+    (months without one included), oldest first. Pure."""
+    if not site.digests:
+        return []
+    counts: dict[str, int] = {}
+    for paper in site.tag_papers[tag_id]:
+        month = month_of(paper.first_seen)
+        counts[month] = counts.get(month, 0) + 1
+    newest, oldest = site.digests[0].date, site.digests[-1].date
+    months, year, month = [], newest.year, newest.month
+    while len(months) < most and (year, month) >= (oldest.year, oldest.month):
+        months.append(f"{year}-{month:02d}")
+        year, month = (year, month - 1) if month > 1 else (year - 1, 12)
+    return [(m, counts.get(m, 0)) for m in reversed(months)]
+
+
+def rising_topics(site: Site, most: int = 5) -> list[tuple[Tag, int, int]]:
+    """Topics with the most more papers this month (of the newest digest) than the month
+    before: (topic, this month, last month), at least 3 this month. Pure."""
+    if not site.digests:
+        return []
+    this = month_of(site.digests[0].date)
+    newest = site.digests[0].date
+    last = month_of(newest.replace(day=1) - datetime.timedelta(days=1))
+    rising = []
+    for tag in site.tags:
+        months = [month_of(p.first_seen) for p in site.tag_papers[tag.id]]
+        now, before = months.count(this), months.count(last)
+        if now >= 3 and now > before:
+            rising.append((tag, now, before))
+    rising.sort(key=lambda item: (-(item[1] - item[2]), -item[1], item[0].id))
+    return rising[:most]
 
 
 @dataclass(frozen=True)
@@ -116,6 +277,10 @@ class Site:
     tag_papers: dict[str, tuple[Paper, ...]]
     slugs: dict[str, str]
     related: dict[str, tuple[str, ...]]
+    #: For each paper key, other papers that share an author with it, best first.
+    by_authors: dict[str, tuple[str, ...]] = dataclasses.field(default_factory=dict)
+    #: Papers of each organisation the source named, newest first.
+    organizations: dict[str, tuple[Paper, ...]] = dataclasses.field(default_factory=dict)
 
     def paper_page(self, paper: Paper) -> str:
         return f"papers/{self.slugs[paper.key]}.md"
@@ -178,20 +343,32 @@ def gather(archive: Archive, taxonomy: Taxonomy, config: Config,
             tag_papers[tag_id].append(paper)
     if related is None:
         related = related_papers(papers, config.related_papers)
+    organizations: dict[str, list[Paper]] = {}
+    for paper in papers:  # newest first already
+        if paper.organization:
+            organizations.setdefault(paper.organization, []).append(paper)
     return Site(config=config, digests=digests, papers=tuple(papers), by_key=by_key,
                 tags=tuple(tags), tags_by_id={t.id: t for t in tags},
                 tag_papers={k: tuple(sort_newest_first(v)) for k, v in tag_papers.items()},
-                slugs=slugs, related=related)
+                slugs=slugs, related=related,
+                organizations={k: tuple(v) for k, v in sorted(organizations.items())})
 
 
 _CODE_HOSTS = ("github.com", "gitlab.com", "bitbucket.org", "codeberg.org", "huggingface.co")
 
 
-def paper_links(paper: Paper) -> list[tuple[str, str]]:
-    """(label, URL) of a paper's links: arXiv, code, project page, then the rest in order."""
+def paper_links(paper: Paper, search: bool = True) -> list[tuple[str, str]]:
+    """(label, URL) of a paper's links: its Hugging Face page, arXiv abstract and PDF (or, with
+    ``search``, an arXiv search by title where the id is unknown), code, project page, then the
+    rest."""
     out = []
     if paper.arxiv_id:
-        out.append(("arXiv", f"https://arxiv.org/abs/{paper.arxiv_id}"))
+        out += [("Hugging Face", f"https://huggingface.co/papers/{paper.arxiv_id}"),
+                ("arXiv", f"https://arxiv.org/abs/{paper.arxiv_id}"),
+                ("PDF", f"https://arxiv.org/pdf/{paper.arxiv_id}")]
+    elif search:
+        query = urllib.parse.urlencode({"query": paper.title, "searchtype": "title"})
+        out.append(("Find on arXiv", f"https://arxiv.org/search/?{query}"))
     seen = set()
     for url in (paper.github_repo, paper.project_page, *paper.links):
         if not url or url in seen:

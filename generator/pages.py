@@ -1,75 +1,27 @@
 """Site -> {path in docs_dir: Markdown text}, rendered from the Jinja2 templates in templates/.
 
-Pure: only processes data. Untrusted text (titles, abstracts, authors, keywords) reaches
-Markdown only through the ``md`` filter, or inside a raw HTML block through the ``html``
-filter; front matter only through :func:`front_matter` (HTML-escaped, then written by the YAML
-dumper); URLs only through ``href``. Nothing a paper says can become HTML, Markdown syntax, an
-attribute list, Jinja or YAML structure.
+Pure: only processes data. Untrusted text (titles, abstracts, authors, keywords) reaches a
+page only through the filters of ``markup``: ``md`` for Markdown, ``html`` inside a raw HTML
+block, ``href`` and ``url`` for links, ``front_matter`` for the page's title and description.
 """
 
 from __future__ import annotations
 
 import datetime
 import hashlib
-import html
 import itertools
-import string
-import urllib.parse
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 import jinja2
-import yaml
 
 from generator import __version__, layout, search
 from generator.errors import BuildError
 from generator.files import digest_files, read_folder
 from generator.layout import Site
+from generator.markup import attribute_url, front_matter, href, html_text, md
 from generator.records import Paper
-
-_Dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
-
-# ASCII punctuation becomes a numeric character reference: Markdown and its extensions give
-# meaning only to punctuation, and a character reference is always plain text. Left as they
-# are: the few marks no syntax used here reads (, ; ? % / @ ' "), so the Markdown stays legible.
-_PLAIN = set(",;?%/@'\"")
-_MD_ESCAPES = str.maketrans({c: f"&#{ord(c)};" for c in string.punctuation if c not in _PLAIN})
-# Characters that could end a Markdown link destination or an HTML attribute.
-_URL_SAFE = "/:?#&=+%~.,;!$@-_*"
-
-
-def md(text: object) -> str:
-    """Text -> Markdown that shows exactly that text."""
-    return str(text).translate(_MD_ESCAPES)
-
-
-def html_text(text: object) -> str:
-    """Text -> HTML that shows exactly that text, for a raw HTML block in the Markdown.
-
-    Markdown leaves a raw HTML block as it is (no links, emphasis or attribute lists inside),
-    and skipping Markdown's inline processing is what makes long abstracts cheap to build."""
-    return html.escape(str(text), quote=True)
-
-
-def href(url: str) -> str:
-    """A URL that stays one URL inside a Markdown link: anything but plain URL characters is
-    percent-encoded (parentheses, brackets, quotes, spaces)."""
-    return urllib.parse.quote(url, safe=_URL_SAFE)
-
-
-def front_matter(**fields: object) -> str:
-    """YAML front matter. MkDocs and the theme put title, description and tags into HTML as
-    they are, so text is HTML-escaped first; the YAML dumper then quotes whatever YAML needs."""
-    def escape(value):
-        if isinstance(value, str):
-            return html.escape(value, quote=True)
-        if isinstance(value, (list, tuple)):
-            return [escape(v) for v in value]
-        return value
-    data = {k: escape(v) for k, v in fields.items() if v not in (None, "", [], ())}
-    body = yaml.dump(data, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=1000)
-    return f"---\n{body}---\n"
 
 
 def make_environment(templates: Path) -> jinja2.Environment:
@@ -81,9 +33,10 @@ def make_environment(templates: Path) -> jinja2.Environment:
         keep_trailing_newline=True,
         autoescape=False,  # the output is Markdown: text is escaped by the md filter instead
     )
-    env.filters.update(md=md, html=html_text, href=href, long_date=layout.long_date,
-                       short_date=layout.short_date, month_name=layout.month_name,
-                       first_sentence=layout.first_sentence)
+    env.filters.update(md=md, html=html_text, href=href, url=attribute_url,
+                       long_date=layout.long_date, short_date=layout.short_date,
+                       month_name=layout.month_name, first_sentence=layout.first_sentence,
+                       authors_short=layout.authors_short, summary=layout.summary_of)
     env.globals.update(front_matter=front_matter, link=_link, served=_served, layout=layout)
     return env
 
@@ -136,6 +89,10 @@ class RelatedPaper:
     title: str
     last_seen: datetime.date
 
+    @classmethod
+    def of(cls, paper: Paper) -> RelatedPaper:
+        return cls(paper.key, paper.title, paper.last_seen)
+
 
 @dataclass(frozen=True)
 class Rendered:
@@ -166,6 +123,63 @@ def listing_entries(site: Site, papers: Iterable[Paper],
             for p in papers]
 
 
+def oldest_first(papers: Iterable[Paper]) -> list[Paper]:
+    """By the day a paper first appeared, then its rank that day: the order in which papers
+    arrived, which a new day only extends."""
+    return sorted(papers, key=lambda p: (p.first_seen, p.appearances[0].rank, p.key))
+
+
+def render_topic(site: Site, tag, render) -> None:
+    """A topic's page (its newest papers, and papers per month) and the pages that hold its
+    papers a hundred at a time from the oldest (see ``layout.tag_page``)."""
+    papers = oldest_first(site.tag_papers[tag.id])
+    size = layout.TOPIC_PAGE_SIZE
+    blocks = len(papers) // size if len(papers) > size else 0
+    newest = papers[-size:][::-1]
+    path = layout.tag_page(tag.id)
+    render("tag.md.j2", path, tag=tag, total=len(papers), block=None,
+           entries=listing_entries(site, newest, path), first=0, last=0,
+           chart=month_chart(layout.topic_months(site, tag.id), tag.name),
+           newer=None, older=layout.tag_page(tag.id, blocks) if blocks else None)
+    for block in range(1, blocks + 1):
+        path = layout.tag_page(tag.id, block)
+        part = papers[(block - 1) * size: block * size][::-1]
+        render("tag.md.j2", path, tag=tag, total=len(papers), block=block,
+               entries=listing_entries(site, part, path), chart=None,
+               first=(block - 1) * size + 1, last=block * size,
+               newer=layout.tag_page(tag.id, block + 1 if block < blocks else None),
+               older=layout.tag_page(tag.id, block - 1) if block > 1 else None)
+
+
+def month_chart(counts: list[tuple[str, int]], name: str) -> str:
+    """Papers per month as a static SVG bar chart that reads without colour: every bar has
+    its number above it and its month below, and a table-like text alternative. Pure."""
+    if not counts:
+        return ""
+    bar, gap, height, top, bottom = 28, 6, 80, 16, 30
+    width = len(counts) * (bar + gap) + gap
+    most = max(n for _, n in counts) or 1
+    months = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov",
+              "Dec")
+    parts = []
+    for i, (month, n) in enumerate(counts):
+        x = gap + i * (bar + gap)
+        h = round(height * n / most)
+        y = top + height - h
+        # The year under January and under the first month.
+        year = f" '{month[2:4]}" if month.endswith("-01") or i == 0 else ""
+        label = months[int(month[5:]) - 1] + year
+        parts.append(f'<rect x="{x}" y="{y}" width="{bar}" height="{h}"/>'
+                     f'<text x="{x + bar / 2:g}" y="{y - 3}">{n}</text>'
+                     f'<text x="{x + bar / 2:g}" y="{top + height + 14}">{html_text(label)}</text>')
+    described = ", ".join(f"{layout.month_label(m)}: {n}" for m, n in counts)
+    return (f'<figure class="pd-chart"><svg role="img" aria-labelledby="chart-title" '
+            f'viewBox="0 0 {width} {top + height + bottom}" width="{width}" '
+            f'height="{top + height + bottom}"><title id="chart-title">Papers of '
+            f'{html_text(name)} per month: {described}</title>{"".join(parts)}</svg>'
+            f'<figcaption>New papers per month</figcaption></figure>')
+
+
 def render_pages(site: Site) -> dict[str, str]:
     """Every Markdown page of the site, keyed by its path in docs_dir."""
     return render_site(site).pages
@@ -190,7 +204,8 @@ def render_site(site: Site, previous: dict[str, str] | None = None) -> Rendered:
 
     digests = site.digests
     render("home.md.j2", layout.HOME, latest=digests[0] if digests else None,
-           earlier=digests[1: 1 + site.config.home_digests])
+           earlier=digests[1: 1 + site.config.home_digests],
+           rising=layout.rising_topics(site))
     months = [(month, list(group)) for month, group in
               itertools.groupby(digests, key=lambda d: (d.date.year, d.date.month))]
     render("archive.md.j2", layout.ARCHIVE, months=months)
@@ -215,15 +230,32 @@ def render_site(site: Site, previous: dict[str, str] | None = None) -> Rendered:
                     older=digests[index + 1].date if index + 1 < len(digests) else None)
     for paper in site.papers:
         related = tuple(site.by_key[k] for k in site.related.get(paper.key, ()))
+        by_authors = tuple(site.by_key[k] for k in site.by_authors.get(paper.key, ()))
         render_kept("paper.md.j2", site.paper_page(paper),
-                    PageView.of(site, (paper, *related), (paper,)),
-                    paper=paper, related=tuple(RelatedPaper(p.key, p.title, p.last_seen)
-                                               for p in related))
-    render("tags.md.j2", layout.TAG_INDEX)
+                    PageView.of(site, (paper, *related, *by_authors), (paper,)),
+                    paper=paper, related=tuple(RelatedPaper.of(p) for p in related),
+                    by_authors=tuple(RelatedPaper.of(p) for p in by_authors),
+                    organization=paper.organization
+                    if len(site.organizations.get(paper.organization or "", ())) > 1 else None)
+    for kind in ("week", "month"):
+        all_periods = layout.periods(site, kind)
+        for index, period in enumerate(all_periods):
+            render("period.md.j2", period.page, period=period,
+                   newer=all_periods[index - 1] if index > 0 else None,
+                   older=all_periods[index + 1] if index + 1 < len(all_periods) else None)
+        render("periods.md.j2", layout.WEEK_INDEX if kind == "week" else layout.MONTH_INDEX,
+               kind=kind, all=all_periods)
+    by_count = sorted(site.tags, key=lambda t: (-len(site.tag_papers[t.id]), t.id))
+    render("tags.md.j2", layout.TAG_INDEX, topics=by_count)
     for tag in site.tags:
-        path = layout.tag_page(tag.id)
-        render("tag.md.j2", path, tag=tag, papers=site.tag_papers[tag.id],
-               entries=listing_entries(site, site.tag_papers[tag.id], path))
+        render_topic(site, tag, render)
+    render("organizations.md.j2", layout.ORGANIZATION_INDEX,
+           organizations=sorted(site.organizations.items(),
+                                key=lambda item: (-len(item[1]), item[0].casefold())))
+    for name, papers in site.organizations.items():
+        path = layout.organization_page(name)
+        render("organization.md.j2", path, name=name, total=len(papers),
+               entries=listing_entries(site, papers, path))
     render("feeds.md.j2", layout.FEEDS_PAGE)
     render("search.md.j2", layout.SEARCH_PAGE, bundles=search.bundle_names(site))
     return Rendered(pages=pages, kept=frozenset(kept), inputs=inputs)

@@ -66,6 +66,10 @@ class Paper:
     project_page: str | None = None
     #: Keywords given by the source (the API's ``ai_keywords``).
     keywords: tuple[str, ...] = ()
+    #: A one-sentence summary given by the source (the API's ``ai_summary``).
+    summary: str | None = None
+    #: The organisation the source names for the paper (the API's ``organization``).
+    organization: str | None = None
     #: Tag ids. In the archive: tags set by hand. After tagging: hand-set plus matched.
     tags: tuple[str, ...] = ()
 

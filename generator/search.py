@@ -35,7 +35,7 @@ from pathlib import Path
 from generator.background import die_with_parent
 from generator.errors import BuildError
 from generator.files import digest_files, read_folder, sync_folder
-from generator.layout import Site, url_of
+from generator.layout import Site, short_date, url_of
 from generator.records import Paper
 
 #: Bundle folders at the site root. Each name starts with "pagefind": Pagefind takes the
@@ -63,7 +63,8 @@ def document(site: Site, paper: Paper) -> bytes:
     parts.append(f"<p>{text(paper.abstract)}</p>")
     if paper.keywords:
         parts.append(f"<p>{text(', '.join(paper.keywords))}</p>")
-    meta = {"date": paper.first_seen.isoformat(), "tags": ", ".join(site.tag_names(paper))}
+    # The date as the rest of the site writes it; topics by name.
+    meta = {"date": short_date(paper.first_seen), "tags": ", ".join(site.tag_names(paper))}
     parts += [f'<span data-pagefind-meta="{key}:{text(value)}"></span>'
               for key, value in meta.items() if value]
     return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"

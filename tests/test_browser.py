@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import shutil
+from pathlib import Path
 
 import feedparser
 import lxml.etree
@@ -60,19 +61,34 @@ def watched(browser):
     assert page.problems == []
 
 
-def test_home_shows_the_latest_digest(served_sample, watched):
+def test_home_shows_the_latest_digest_as_cards(served_sample, watched):
     page = watched.page
     page.goto(served_sample["url"])
+    assert page.title() == "Trending Papers Digest"
     heading = page.locator("h2", has_text="Latest digest")
     assert heading.inner_text() == "Latest digest: Wednesday 29 April 2026"
-    first = page.locator("article h3").first
-    assert first.inner_text().startswith("1. Efficient LLM Training and Serving")
+    first = page.locator("ol.pd-cards > li").first
+    assert first.locator("h3 a").inner_text().startswith("Efficient LLM Training and Serving")
+    assert first.locator(".pd-summary").inner_text()
+    assert page.locator(".pd-rising a.md-tag").count() >= 1
+    # This week and this month are a click away.
+    page.locator(".pd-lead a", has_text="This week").click()
+    page.wait_for_url("**/weeks/2026-W18/")
+    expect(page.locator("article h1")).to_contain_text("Week 18 of 2026")
 
 
-def test_a_digest_links_to_a_paper_page(served_sample, watched):
+def test_a_day_is_ranked_cards_with_the_abstract_behind_a_disclosure(served_sample, watched):
     page = watched.page
     page.goto(served_sample["url"] + "digests/2026-03-11/")
-    link = page.locator("article h2 a").first
+    cards = page.locator("ol.pd-cards > li.pd-card")
+    assert cards.count() == 40
+    assert page.locator("ol.pd-rows[start='41'] > li").count() == 104 - 40
+    card = cards.first
+    abstract = card.locator("details > p")
+    assert not abstract.is_visible()
+    card.locator("details > summary").click()
+    assert abstract.is_visible() and len(abstract.inner_text()) > 200
+    link = card.locator("h2 a")
     title = link.inner_text()
     link.click()
     page.wait_for_url("**/papers/**")
@@ -80,7 +96,7 @@ def test_a_digest_links_to_a_paper_page(served_sample, watched):
     expect(page.locator("article", has_text="In the digest of")).to_have_count(1)
 
 
-def test_a_tag_chip_leads_to_the_tag_page_and_its_feed(served_sample, watched):
+def test_a_tag_chip_leads_to_the_tag_page_and_its_feeds(served_sample, watched):
     page = watched.page
     page.goto(served_sample["url"] + "papers/deep-model-assembling/")
     chip = page.locator("a.md-tag").first
@@ -88,30 +104,61 @@ def test_a_tag_chip_leads_to_the_tag_page_and_its_feed(served_sample, watched):
     chip.click()
     page.wait_for_url("**/tags/**")
     expect(page.locator("article h1")).to_have_text(name)
-    feed_link = page.locator("article a", has_text="RSS").first
-    response = page.request.get(feed_link.evaluate("a => a.href"))
-    assert response.ok
-    parsed = feedparser.parse(response.body())
-    assert not parsed.bozo and parsed.feed.title.endswith(name)
-    assert "Deep Model Assembling" in [e.title for e in parsed.entries]
+    chart = page.locator("figure.pd-chart svg")
+    assert chart.get_attribute("role") == "img"
+    assert chart.locator("title").text_content().startswith(f"Papers of {name} per month: ")
+    for label, parse in (("RSS", feedparser.parse), ("JSON Feed", None)):
+        link = page.locator("article .pd-lead a", has_text=label).first
+        response = page.request.get(link.evaluate("a => a.href"))
+        assert response.ok
+        if parse:
+            parsed = parse(response.body())
+            assert not parsed.bozo and parsed.feed.title.endswith(name)
+            assert "Deep Model Assembling" in [e.title for e in parsed.entries]
+        else:
+            assert "Deep Model Assembling" in [i["title"] for i in response.json()["items"]]
 
 
-def test_search_finds_a_paper_by_a_word_of_its_title(served_sample, watched):
+def search_from_the_header(page, url: str, query: str) -> None:
+    page.goto(url)
+    page.keyboard.press("/")
+    assert page.evaluate("document.activeElement.id") == "pd-q"
+    page.keyboard.type(query)
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/search/?q=*")
+
+
+def test_search_from_any_page_finds_a_paper_by_a_word_of_its_title(served_sample, watched):
     page = watched.page
-    page.goto(served_sample["url"] + "search/")
-    box = page.locator("#pagefind-search input")
-    box.fill("Platypus")
-    result = page.locator(".pagefind-ui__result-link").first
+    search_from_the_header(page, served_sample["url"] + "digests/2026-03-02/", "platypus")
+    result = page.locator("#pd-results li.pd-result").first
     result.wait_for(timeout=15_000)
-    assert result.inner_text().startswith("What does a platypus look like?")
-    # Results show the paper's date and topics.
-    details = page.locator(".pagefind-ui__result").first.inner_text()
-    assert "2026-03-11" in details and "Few-shot and zero-shot learning" in details
-    result.click()
+    text = result.inner_text()
+    assert text.startswith("What does a platypus look like?")
+    # The date as the rest of the site writes it, the topics, and an excerpt without the title.
+    assert "11 Mar 2026" in text and "Few-shot and zero-shot learning" in text
+    excerpt = result.locator(".pd-excerpt").inner_text()
+    assert excerpt.startswith("Open-vocabulary models are a promising new paradigm")
+    # Words found in the text are marked in the excerpt.
+    page.locator("#pd-search-input").fill("open-vocabulary platypus")
+    expect(page.locator("#pd-results li.pd-result mark").first).to_have_text(
+        "Open", timeout=15_000)
+    # Readers with JavaScript do not see the note for readers without it.
+    assert not page.locator("noscript").first.is_visible()
+    result.locator("a").first.click()
     page.wait_for_url("**/papers/**")
     expect(page.locator("article h1")).to_have_text(
         "What does a platypus look like? Generating customized prompts for zero-shot image"
         " classification")
+
+
+def test_a_query_of_unknown_words_finds_nothing(served_sample, watched):
+    page = watched.page
+    page.goto(served_sample["url"] + "search/?q=xyzzyqq")
+    status = page.locator("#pd-results .pd-status")
+    expect(status).to_have_text("No paper holds every word of \u201cxyzzyqq\u201d.",
+                                timeout=15_000)
+    assert page.locator("#pd-results li").count() == 0
 
 
 def test_search_merges_earlier_months_and_the_newest_one(served_sample, watched):
@@ -119,28 +166,46 @@ def test_search_merges_earlier_months_and_the_newest_one(served_sample, watched)
     one search box finds both."""
     page = watched.page
     page.goto(served_sample["url"] + "search/")
-    box = page.locator("#pagefind-search input")
+    box = page.locator("#pd-search-input")
     for word, title, date in (
             ("Sharding", "Efficient LLM Training and Serving with Heterogeneous Context Sharding",
-             "2026-04-29"),
-            ("platypus", "What does a platypus look like?", "2026-03-11")):
+             "29 Apr 2026"),
+            ("platypus", "What does a platypus look like?", "11 Mar 2026")):
         box.fill(word)
-        result = page.locator(".pagefind-ui__result").first
-        expect(result.locator(".pagefind-ui__result-link")).to_contain_text(title,
-                                                                            timeout=15_000)
+        result = page.locator("#pd-results li.pd-result").first
+        expect(result.locator("a")).to_contain_text(title, timeout=15_000)
         assert date in result.inner_text()
     assert [url for url in watched.requests if "/pagefind-recent/" in url]
 
 
-def test_the_archive_leads_to_a_past_digest(served_sample, watched):
+def test_search_does_not_shift_the_layout(served_sample, browser):
+    watched = Watched(browser)
+    try:
+        page = watched.page
+        page.add_init_script("""window.__shift = 0; new PerformanceObserver(list => {
+            for (const e of list.getEntries()) if (!e.hadRecentInput) window.__shift += e.value;
+        }).observe({type: 'layout-shift', buffered: true});""")
+        page.goto(served_sample["url"] + "search/?q=diffusion")
+        page.locator("#pd-results li.pd-result").first.wait_for(timeout=15_000)
+        page.wait_for_timeout(500)
+        assert page.evaluate("window.__shift") < 0.1
+    finally:
+        watched.close()
+    assert watched.problems == []
+
+
+def test_the_archive_leads_to_a_past_digest_and_its_month(served_sample, watched):
     page = watched.page
     page.goto(served_sample["url"])
-    page.locator(".md-tabs__link", has_text="Digests").click()
+    page.locator("header a", has_text="Digests").click()
     page.wait_for_url("**/digests/")
     expect(page.locator("article h2")).to_have_text(["April 2026", "March 2026"])
     page.locator("article a", has_text="Monday 2 March 2026").click()
     page.wait_for_url("**/digests/2026-03-02/")
     expect(page.locator("article h1")).to_have_text("Trending papers, Monday 2 March 2026")
+    page.locator(".pd-daynav a", has_text="This month").click()
+    page.wait_for_url("**/months/2026-03/")
+    expect(page.locator("article h1")).to_have_text("Trending papers, March 2026")
 
 
 def test_the_light_dark_toggle_works(served_sample, watched):
@@ -148,20 +213,102 @@ def test_the_light_dark_toggle_works(served_sample, watched):
     page.goto(served_sample["url"])
     scheme = "document.body.getAttribute('data-md-color-scheme')"
     assert page.evaluate(scheme) == "default"
-    page.locator("label.md-header__button[for^='__palette']:visible").first.click()
+    toggle = page.locator("button.pd-scheme")
+    assert toggle.get_attribute("aria-label") == "Switch to dark mode"
+    toggle.click()
     assert page.evaluate(scheme) == "slate"
     page.reload()
     assert page.evaluate(scheme) == "slate"  # the choice is remembered
 
 
-SHOTS = {"home": "", "digest": "digests/2026-03-11/",
-         "paper": "papers/deep-model-assembling/", "tag": "tags/diffusion-models/",
-         "topics": "tags/", "feeds": "feeds/", "archive": "digests/", "search": "search/"}
+def test_a_reader_who_prefers_dark_gets_dark(served_sample, browser):
+    context = browser.new_context(color_scheme="dark")
+    try:
+        page = context.new_page()
+        page.goto(served_sample["url"])
+        assert page.evaluate("document.body.getAttribute('data-md-color-scheme')") == "slate"
+    finally:
+        context.close()
+
+
+#: Every kind of page, for the checks below.
+KINDS = {"home": "", "day": "digests/2026-03-11/", "week": "weeks/2026-W11/",
+         "month": "months/2026-03/", "paper": "papers/deep-model-assembling/",
+         "topic": "tags/diffusion-models/", "topics": "tags/", "archive": "digests/",
+         "feeds": "feeds/", "organisations": "organizations/", "search": "search/?q=diffusion"}
+AXE_RUN = """() => axe.run(document, {resultTypes: ['violations']}).then(r => r.violations
+    .filter(v => ['serious', 'critical'].includes(v.impact))
+    .map(v => v.id + ': ' + v.nodes.slice(0, 3).map(n => n.target.join(' ')).join(', ')))"""
+AXE = Path(os.environ.get("AXE_CORE") or ROOT / ".ci" / "npm" / "node_modules" / "axe-core"
+           / "axe.min.js")
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_no_serious_accessibility_violation_on_any_kind_of_page(served_sample, browser, scheme):
+    """axe-core (the npm package, installed by .ci/run) on every kind of page."""
+    assert AXE.is_file(), f"axe-core is missing at {AXE}: run .ci/run, or set AXE_CORE"
+    context = browser.new_context(viewport=DESKTOP, color_scheme=scheme)
+    found = {}
+    try:
+        page = context.new_page()
+        for kind, path in KINDS.items():
+            page.goto(served_sample["url"] + path)
+            if kind == "search":
+                page.locator("#pd-results li.pd-result").first.wait_for(timeout=15_000)
+            page.add_script_tag(path=str(AXE))
+            result = page.evaluate(AXE_RUN)
+            if result:
+                found[kind] = result
+    finally:
+        context.close()
+    assert found == {}
+
+
+def test_a_page_view_loads_nothing_that_grows_with_the_archive(served_sample, watched):
+    """No sitemap.xml (Material's instant navigation fetched it on every first view), no
+    search index outside the Search page, and a light first view of the home page."""
+    import gzip
+    page = watched.page
+    sizes = {}
+    page.on("response", lambda r: sizes.__setitem__(r.url, len(gzip.compress(r.body())))
+            if r.ok else None)
+    page.goto(served_sample["url"])
+    page.wait_for_load_state("networkidle")
+    home = sum(sizes.values())
+    for path in ("digests/2026-03-11/", "papers/deep-model-assembling/", "tags/"):
+        page.goto(served_sample["url"] + path)
+        page.wait_for_load_state("networkidle")
+    assert not [u for u in watched.requests if "sitemap" in u or "pagefind" in u]
+    assert home <= 150_000, sizes
+
+
+SHOTS = {"home": "", "digest": "digests/2026-03-11/", "week": "weeks/2026-W11/",
+         "month": "months/2026-03/", "paper": "papers/deep-model-assembling/",
+         "tag": "tags/diffusion-models/", "topics": "tags/", "feeds": "feeds/",
+         "archive": "digests/", "organisations": "organizations/", "search": "search/?q=video"}
+
+#: Words broken inside, at 390 px: a word (of letters) whose parts land on different lines.
+BROKEN_WORDS = """() => {
+    const broken = [];
+    const walker = document.createTreeWalker(document.querySelector('main') || document.body,
+                                             NodeFilter.SHOW_TEXT);
+    for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+        for (const m of node.textContent.matchAll(/[A-Za-z]{4,24}/g)) {
+            const range = document.createRange();
+            range.setStart(node, m.index);
+            range.setEnd(node, m.index + m[0].length);
+            const tops = new Set([...range.getClientRects()].map(r => Math.round(r.top)));
+            if (tops.size > 1) broken.push(m[0]);
+        }
+    }
+    return broken.slice(0, 5);
+}"""
 
 
 @pytest.mark.parametrize("viewport_name,viewport", [("desktop", DESKTOP), ("phone", PHONE)])
-def test_no_page_scrolls_sideways_or_logs_an_error_and_screenshots(served_sample, browser,
-                                                                     viewport_name, viewport):
+def test_no_page_scrolls_sideways_breaks_a_word_or_logs_an_error(served_sample, browser,
+                                                                  viewport_name, viewport):
+    """Every kind of page at 1280 and 390 px; a screenshot of each goes to tests/artifacts/."""
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     watched = Watched(browser, viewport)
     try:
@@ -170,11 +317,19 @@ def test_no_page_scrolls_sideways_or_logs_an_error_and_screenshots(served_sample
             watched.page.wait_for_load_state("networkidle")
             width = watched.page.evaluate("document.documentElement.scrollWidth")
             assert width <= viewport["width"], (name, width)
-            if name in ("home", "digest", "paper", "tag"):
-                watched.page.screenshot(path=str(ARTIFACTS / f"{name}-{viewport_name}.png"))
+            assert watched.page.evaluate(BROKEN_WORDS) == [], name
+            watched.page.screenshot(path=str(ARTIFACTS / f"{name}-{viewport_name}.png"))
     finally:
         watched.close()
     assert watched.problems == []
+
+
+def test_a_day_of_78_papers_fits_a_desktop_screenful_budget(served_sample, watched):
+    """The 78-paper goal: at most 12,000 px tall at 1280 px wide (the sample's day of 104
+    papers must fit it too)."""
+    page = watched.page
+    page.goto(served_sample["url"] + "digests/2026-03-11/")
+    assert page.evaluate("document.documentElement.scrollHeight") <= 12_000
 
 
 @pytest.fixture(scope="module")
@@ -222,14 +377,14 @@ def test_hostile_text_stays_text_in_search_results(hostile_site, browser):
     watched = Watched(browser)
     try:
         watched.page.goto(hostile_site["url"] + "search/")
-        watched.page.locator("#pagefind-search input").fill("window")
-        links = watched.page.locator(".pagefind-ui__result-link")
+        watched.page.locator("#pd-search-input").fill("window")
+        links = watched.page.locator("#pd-results li.pd-result > a")
         links.first.wait_for(timeout=15_000)
         watched.page.wait_for_load_state("networkidle")
         titles = links.all_inner_texts()
         assert titles and set(titles) <= {p.title for p in hostile_site["papers"]}
-        assert watched.page.locator("#pagefind-search script, #pagefind-search img, "
-                                    "#pagefind-search iframe, #pagefind-search svg").count() == 0
+        assert watched.page.locator("#pd-results script, #pd-results img, "
+                                    "#pd-results iframe, #pd-results svg").count() == 0
         assert watched.page.evaluate("typeof window.__pwned") == "undefined"
     finally:
         watched.close()

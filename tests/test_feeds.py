@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import json
 import shutil
 
 import feedparser
@@ -36,11 +37,29 @@ def sample_feeds() -> dict[str, bytes]:
 
 def test_every_feed_parses_without_error(sample_feeds):
     feeds = {p: d for p, d in sample_feeds.items() if p.endswith(".xml")}
-    # RSS and Atom: the newest papers, the daily digest, and each topic.
-    assert len(feeds) == 2 + 2 + 2 * len(TOPICS)
+    # RSS and Atom: the newest papers, each topic, the daily digest, the weeks and the months.
+    assert len(feeds) == 2 * (1 + len(TOPICS) + 3)
     for path, data in feeds.items():
         parsed = feedparser.parse(data)
         assert not parsed.bozo, (path, parsed.get("bozo_exception"))
+
+
+def test_a_json_feed_beside_every_rss_feed_holds_the_same_items(sample_feeds):
+    """JSON Feed 1.1, valid against a schema written from its specification."""
+    import jsonschema
+    schema = json.loads((DATA / "jsonfeed-1.1.schema.json").read_text(encoding="utf-8"))
+    validator = jsonschema.Draft202012Validator(
+        schema, format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER)
+    rss = [p for p in sample_feeds if p.endswith("feed.xml")]
+    assert rss
+    for path in rss:
+        data = json.loads(sample_feeds[path.replace("feed.xml", "feed.json")])
+        errors = [e.message for e in validator.iter_errors(data)]
+        assert errors == [], path
+        assert data["feed_url"] == SITE_URL + path.replace("feed.xml", "feed.json")
+        parsed = feedparser.parse(sample_feeds[path])
+        assert [i["id"] for i in data["items"]] == [e.id for e in parsed.entries], path
+        assert [i["title"] for i in data["items"]] == [e.title for e in parsed.entries], path
         assert parsed.feed.title
 
 
@@ -87,7 +106,7 @@ def test_digest_feed_has_one_item_per_day(sample_feeds):
 def test_opml_lists_every_feed(sample_feeds):
     root = ET.fromstring(sample_feeds["feeds.opml"])
     urls = [o.get("xmlUrl") for o in root.iter("outline") if o.get("xmlUrl")]
-    assert len(urls) == 2 + len(TOPICS)
+    assert len(urls) == 4 + len(TOPICS)
     assert SITE_URL + "tags/video/feed.xml" in urls
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 import difflib
+import gzip
 import shutil
 
 import pytest
@@ -16,7 +17,7 @@ from generator.build import load_site, render
 from generator.commands import ingest_files
 from generator.config import load_config
 from generator.layout import url_of
-from generator.pages import md
+from generator.markup import html_text, md
 from generator.urls import assign_slugs, slugify
 
 SMALL = DATA / "small"
@@ -33,7 +34,9 @@ def render_small() -> dict[str, bytes]:
 def test_golden_files(update_golden):
     """Every generated file of the small archive, byte for byte. Review changes like code;
     regenerate with `pytest --update-golden`."""
-    files = {p: d for p, d in render_small().items() if not p.startswith("assets/")}
+    # The compressed dump is kept as its text, to be read in a diff.
+    files = {p.removesuffix(".gz"): gzip.decompress(d) if p.endswith(".gz") else d
+             for p, d in render_small().items() if not p.startswith("assets/")}
     if update_golden:
         shutil.rmtree(GOLDEN, ignore_errors=True)
         for path, data in files.items():
@@ -111,7 +114,8 @@ def test_every_sample_paper_has_a_page_and_is_on_its_digest_pages():
     for digest in site.digests:
         text = pages[f"digests/{digest.date}.md"].decode()
         for paper in digest.papers:
-            assert f"[{md(paper.title)}](../{site.paper_page(paper)})" in text
+            link = f'<a href="../../{site.paper_page(paper).removesuffix(".md")}/">'
+            assert f"{link}{html_text(paper.title)}</a>" in text
 
 
 def test_stale_generated_files_are_removed_and_unchanged_ones_kept(tmp_path):

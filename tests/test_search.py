@@ -7,6 +7,7 @@ import lxml.html
 from conftest import ROOT
 from generator.build import load_site
 from generator.config import load_config
+from generator.layout import short_date
 from generator.search import RECENT, bundle_names, documents
 from hostile import write_hostile_archive
 
@@ -38,7 +39,9 @@ def test_a_document_holds_the_paper_and_its_date_and_topics_only():
     assert paper.abstract in doc.text_content()
     meta = dict(m.get("data-pagefind-meta").split(":", 1)
                 for m in doc.iter() if m.get("data-pagefind-meta"))
-    assert meta == {"date": paper.first_seen.isoformat(), "tags": ", ".join(site.tag_names(paper))}
+    # The date as the site writes it everywhere ("29 Apr 2026").
+    assert meta == {"date": short_date(paper.first_seen),
+                    "tags": ", ".join(site.tag_names(paper))}
     # Related papers, digest days and links are on the page, not in the index.
     related = site.by_key[site.related[paper.key][0]]
     assert related.title not in doc.text_content()

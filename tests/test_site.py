@@ -68,7 +68,8 @@ def test_every_page_announces_the_feeds_and_papers_have_open_graph(served_sample
     og = {m.get("property"): m.get("content") for m in head.iter("meta") if m.get("property")}
     assert og["og:title"] == "Deep Model Assembling"
     assert og["og:type"] == "article"
-    assert og["og:description"].startswith("Large deep learning models have achieved")
+    described = {m.get("name"): m.get("content") for m in head.iter("meta") if m.get("name")}
+    assert described["description"].startswith("Large deep learning models have achieved")
 
 
 def test_paper_pages_stay_small(served_sample):
@@ -78,11 +79,13 @@ def test_paper_pages_stay_small(served_sample):
 
 
 def test_navigation_lists_sections_not_papers(served_sample):
+    """The header: the site's name, three sections, search; no sidebar listing pages."""
     for page in ("index.html", "papers/deep-model-assembling/index.html"):
-        html = (served_sample["site"] / page).read_text(encoding="utf-8")
-        tabs = lxml.html.fromstring(html).find_class("md-tabs__link")
-        labels = [" ".join(a.text_content().split()) for a in tabs]
-        assert labels == ["Home", "Digests", "Topics", "Feeds", "Search"]
+        doc = lxml.html.parse(str(served_sample["site"] / page)).getroot()
+        nav = doc.find_class("pd-nav")[0]
+        assert [a.text_content() for a in nav.iter("a")] == ["Digests", "Topics", "Feeds"]
+        assert doc.get_element_by_id("pd-q").get("name") == "q"
+        assert not doc.find_class("md-sidebar")
     paper = (served_sample["site"] / "papers/deep-model-assembling/index.html").read_text()
     # Only its related papers: the navigation does not list every paper on every page.
     assert paper.count('href="../') - paper.count('href="../../') < 20

@@ -72,7 +72,8 @@ def parse_api(text: str, path: str, date: datetime.date | None = None) -> Digest
             key=paper_key(title, arxiv_id), title=title, abstract=abstract, links=links,
             authors=authors, arxiv_id=arxiv_id, upvotes=_int(paper.get("upvotes")),
             github_repo=repo, github_stars=_int(paper.get("githubStars")), project_page=project,
-            keywords=keywords))
+            keywords=keywords, summary=_text(paper.get("ai_summary")) or None,
+            organization=_organization(paper.get("organization") or item.get("organization"))))
         day = _day(paper.get("submittedOnDailyAt"))
         if day:
             days[day] += 1
@@ -80,6 +81,13 @@ def parse_api(text: str, path: str, date: datetime.date | None = None) -> Digest
         # The day most papers were listed on; a tie goes to the later day.
         date = max(days, key=lambda d: (days[d], d))
     return Digest(date=date, papers=tuple(papers), source="api", origin=path)
+
+
+def _organization(value: object) -> str | None:
+    """The organisation's full name (``{"name": "Beihang", "fullname": "Beihang University"}``)."""
+    if isinstance(value, dict):
+        value = value.get("fullname") or value.get("name")
+    return _text(value) or None
 
 
 def _str(value: object) -> str | None:

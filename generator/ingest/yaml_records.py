@@ -30,7 +30,8 @@ _Dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 DIGEST_FIELDS = ("date", "source", "papers")
 #: Paper fields in the order they are written.
 PAPER_FIELDS = ("rank", "key", "title", "abstract", "arxiv_id", "authors", "links", "upvotes",
-                "github_repo", "github_stars", "project_page", "keywords", "tags")
+                "github_repo", "github_stars", "project_page", "keywords", "summary",
+                "organization", "tags")
 _LISTS = ("authors", "links", "keywords", "tags")
 _INTS = ("rank", "upvotes", "github_stars")
 
@@ -109,7 +110,7 @@ def _paper(item: object, path: str, position: int,
         if value is not None and (not isinstance(value, int) or isinstance(value, bool)):
             raise ParseError(f"'{name}' must be a whole number, got {value!r}", path=path,
                              line=line, fix=f"correct '{name}' or remove it")
-    for name in ("key", "arxiv_id", "github_repo", "project_page"):
+    for name in ("key", "arxiv_id", "github_repo", "project_page", "summary", "organization"):
         value = item.get(name)
         if isinstance(value, float):
             # YAML reads an unquoted 2603.04510 as the number 2603.0451: the id would change.
@@ -131,6 +132,9 @@ def _paper(item: object, path: str, position: int,
         github_stars=item.get("github_stars"),
         project_page=safe_url(_s(item.get("project_page"))),
         keywords=tuple(clean_text(k) for k in item.get("keywords") or ()),
+        summary=clean_text(str(item["summary"])) or None if item.get("summary") else None,
+        organization=clean_text(str(item["organization"])) or None
+        if item.get("organization") else None,
         tags=tuple(clean_text(t) for t in item.get("tags") or ()),
     )
     return item.get("rank") or position, paper, line

@@ -1,0 +1,107 @@
+"""Site -> {path in docs_dir: bytes}: the archive as open data.
+
+Pure: only processes data. Deterministic: keys in a fixed order, no timestamps (the gzip
+header's time is zero). Three kinds of file:
+
+- ``digests/YYYY-MM-DD.json`` beside each day's page: the day's papers in rank order, with
+  their addresses, topics and counts (abstracts are in the dump);
+- ``data/papers.jsonl.gz``: every paper of the archive, one JSON object a line, newest first;
+- ``data/paper.schema.json``: the JSON Schema of one line of the dump.
+"""
+
+from __future__ import annotations
+
+import gzip
+import io
+import json
+
+from generator import layout
+from generator.layout import Site, summary_of
+from generator.records import Paper
+
+#: Bumped when a field changes meaning or goes; new fields may come without it.
+FORMAT = 1
+
+SCHEMA = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "$id": "paper.schema.json",
+    "title": "A paper of the paper-digest archive",
+    "description": "One line of papers.jsonl.gz: a paper that appeared on one or more daily "
+                   "digests. Fields without a value are left out.",
+    "type": "object",
+    "required": ["format", "key", "title", "abstract", "url", "appearances", "tags"],
+    "additionalProperties": False,
+    "properties": {
+        "format": {"const": FORMAT, "description": "Version of this schema."},
+        "key": {"type": "string", "description": "Permanent identity: the arXiv id when known, "
+                                                 "else the title without case and punctuation."},
+        "title": {"type": "string"},
+        "abstract": {"type": "string"},
+        "summary": {"type": "string", "description": "One line: the source's, else the "
+                                                     "abstract's first sentence."},
+        "url": {"type": "string", "format": "uri", "description": "The paper's page."},
+        "arxiv_id": {"type": "string"},
+        "authors": {"type": "array", "items": {"type": "string"}},
+        "organization": {"type": "string"},
+        "appearances": {
+            "type": "array", "minItems": 1, "description": "Every digest the paper was on.",
+            "items": {"type": "object", "required": ["date", "rank"],
+                      "additionalProperties": False,
+                      "properties": {"date": {"type": "string", "format": "date"},
+                                     "rank": {"type": "integer", "minimum": 1}}}},
+        "tags": {"type": "array", "items": {"type": "string"},
+                 "description": "Topic ids (the site's tags/<id>/ pages)."},
+        "keywords": {"type": "array", "items": {"type": "string"}},
+        "upvotes": {"type": "integer"},
+        "github_repo": {"type": "string", "format": "uri"},
+        "github_stars": {"type": "integer"},
+        "project_page": {"type": "string", "format": "uri"},
+        "links": {"type": "array", "items": {"type": "string", "format": "uri"}},
+    },
+}
+
+
+def record(site: Site, paper: Paper) -> dict:
+    """A paper as one line of the dump (see ``SCHEMA``)."""
+    data = {"format": FORMAT, "key": paper.key, "title": paper.title, "abstract": paper.abstract,
+            "summary": summary_of(paper), "url": site.paper_url(paper),
+            "arxiv_id": paper.arxiv_id, "authors": list(paper.authors),
+            "organization": paper.organization,
+            "appearances": [{"date": a.date.isoformat(), "rank": a.rank}
+                            for a in paper.appearances],
+            "tags": list(paper.tags), "keywords": list(paper.keywords),
+            "upvotes": paper.upvotes, "github_repo": paper.github_repo,
+            "github_stars": paper.github_stars, "project_page": paper.project_page,
+            "links": list(paper.links)}
+    required = SCHEMA["required"]
+    return {k: v for k, v in data.items() if k in required or v not in (None, [], "")}
+
+
+def day(site: Site, digest) -> dict:
+    papers = []
+    for rank, paper in enumerate(digest.papers, start=1):
+        line = record(site, paper)
+        del line["abstract"]
+        papers.append({"rank": rank, **line})
+    return {"format": FORMAT, "date": digest.date.isoformat(),
+            "url": site.absolute(layout.digest_page(digest.date)), "papers": papers}
+
+
+def _json(data: object) -> bytes:
+    return (json.dumps(data, ensure_ascii=False, separators=(",", ":")) + "\n").encode("utf-8")
+
+
+def dump(site: Site) -> bytes:
+    """Every paper, one JSON line each, gzip-compressed with no timestamp in it."""
+    buffer = io.BytesIO()
+    with gzip.GzipFile(fileobj=buffer, mode="wb", mtime=0, compresslevel=6) as out:
+        for paper in site.papers:
+            out.write(_json(record(site, paper)))
+    return buffer.getvalue()
+
+
+def render_data(site: Site) -> dict[str, bytes]:
+    out = {layout.day_data(d.date): _json(day(site, d)) for d in site.digests}
+    out[layout.DUMP] = dump(site)
+    out[layout.DUMP_SCHEMA] = (json.dumps(SCHEMA, indent=1) + "\n").encode("utf-8")
+    return out

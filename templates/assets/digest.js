@@ -1,0 +1,177 @@
+// paper-digest: the header's search box ("/" focuses it), light and dark, and the Search page,
+// which asks every Pagefind bundle of the archive (generator/search.py) and lists the papers
+// found. No framework, nothing from other hosts.
+(function () {
+  "use strict";
+  var KEY = "paper-digest.scheme";
+
+  function scheme(name) {
+    document.documentElement.dataset.scheme = name;
+    document.body.setAttribute("data-md-color-scheme", name);
+    var button = document.querySelector(".pd-scheme");
+    if (button) {
+      button.textContent = name === "slate" ? "Light" : "Dark";
+      button.setAttribute("aria-label", name === "slate" ? "Switch to light mode" : "Switch to dark mode");
+      button.setAttribute("aria-pressed", name === "slate" ? "true" : "false");
+    }
+  }
+
+  function setUpScheme() {
+    var button = document.querySelector(".pd-scheme");
+    if (!button) return;
+    scheme(document.documentElement.dataset.scheme || "default");
+    button.hidden = false;
+    button.addEventListener("click", function () {
+      var next = document.body.getAttribute("data-md-color-scheme") === "slate" ? "default" : "slate";
+      try { localStorage.setItem(KEY, next); } catch (e) { /* private mode: this page only */ }
+      scheme(next);
+    });
+  }
+
+  function setUpSlash() {
+    document.addEventListener("keydown", function (event) {
+      if (event.key !== "/" || event.ctrlKey || event.metaKey || event.altKey) return;
+      var target = event.target;
+      if (target && (target.isContentEditable || /^(input|textarea|select)$/i.test(target.tagName))) return;
+      var box = document.getElementById("pd-search-input") || document.getElementById("pd-q");
+      if (box) {
+        event.preventDefault();
+        box.focus();
+      }
+    });
+  }
+
+  // -- the Search page ------------------------------------------------------------------------
+
+  var MAX = 30;
+
+  function words(text) {
+    return (text.toLowerCase().match(/[\p{L}\p{N}]+/gu) || []);
+  }
+
+  // Pagefind finds words by their stem and by prefix: a result counts only if every word of the
+  // query starts a word of the paper, so a query of unknown words finds nothing.
+  function holdsEvery(query, text) {
+    var have = words(text);
+    return words(query).every(function (word) {
+      return have.some(function (w) { return w.indexOf(word) === 0 || word.indexOf(w) === 0 && w.length > 3; });
+    });
+  }
+
+  // Around the first word of the query in the paper's text, the title (shown above) left out;
+  // built as text nodes and <mark> elements, never as HTML.
+  function excerpt(data, query) {
+    var title = data.meta.title || "";
+    var text = data.content.indexOf(title) === 0 ? data.content.slice(title.length) : data.content;
+    text = text.replace(/\s+/g, " ").replace(/^[\s.:;,\u2014-]+/, "");
+    var wanted = words(query);
+    var lower = text.toLowerCase();
+    var at = -1;
+    wanted.forEach(function (word) {
+      var i = lower.search(new RegExp("(^|[^\\p{L}\\p{N}])" + word.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"), "u"));
+      if (i >= 0 && (at < 0 || i < at)) at = i;
+    });
+    var start = Math.max(0, at - 80);
+    var part = (start > 0 ? "…" : "") + text.slice(start, start + 240) + (start + 240 < text.length ? "…" : "");
+    var p = element("p", "pd-excerpt");
+    var pattern = new RegExp("(" + wanted.map(function (w) {
+      return w.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+    }).join("|") + ")[\\p{L}\\p{N}]*", "giu");
+    var last = 0, match;
+    while (wanted.length && (match = pattern.exec(part)) !== null) {
+      p.appendChild(document.createTextNode(part.slice(last, match.index)));
+      p.appendChild(element("mark", null, match[0]));
+      last = match.index + match[0].length;
+      if (match[0].length === 0) pattern.lastIndex++;
+    }
+    p.appendChild(document.createTextNode(part.slice(last)));
+    return p;
+  }
+
+  function element(tag, className, text) {
+    var node = document.createElement(tag);
+    if (className) node.className = className;
+    if (text !== undefined) node.textContent = text;
+    return node;
+  }
+
+  function show(list, results, query) {
+    list.textContent = "";
+    var status = element("p", "pd-status");
+    if (!query) {
+      status.textContent = "Type words of a title, an author or an abstract.";
+      list.appendChild(status);
+      return;
+    }
+    status.textContent = results.length === 0 ? "No paper holds every word of \u201c" + query + "\u201d."
+      : results.length + (results.length === 1 ? " paper" : " papers") + (results.length === MAX ? " (the first " + MAX + ")" : "") + " for \u201c" + query + "\u201d.";
+    list.appendChild(status);
+    var ol = element("ol", "pd-rows");
+    results.forEach(function (data) {
+      var li = element("li", "pd-result");
+      var a = element("a", null, data.meta.title || data.url);
+      a.href = data.url;
+      li.appendChild(a);
+      var meta = [data.meta.date, data.meta.tags].filter(Boolean).join(" \u00b7 ");
+      if (meta) li.appendChild(element("span", "pd-meta", " " + meta));
+      li.appendChild(excerpt(data, query));
+      ol.appendChild(li);
+    });
+    list.appendChild(ol);
+  }
+
+  function setUpSearch() {
+    var list = document.getElementById("pd-results");
+    var input = document.getElementById("pd-search-input");
+    if (!list || !input) return;
+    var bundles = (list.dataset.bundles || "").split(" ").filter(Boolean);
+    if (!bundles.length) {
+      list.textContent = "Nothing to search yet: the archive has no papers.";
+      return;
+    }
+    var ready = import(new URL(bundles[0] + "pagefind.js", location.href).href).then(function (pagefind) {
+      return pagefind.options({ excerptLength: 24 }).then(function () {
+        return Promise.all(bundles.slice(1).map(function (bundle) {
+          return pagefind.mergeIndex(new URL(bundle, location.href).href);
+        }));
+      }).then(function () { return pagefind; });
+    });
+    var latest = 0;
+    function run(query) {
+      var ticket = ++latest;
+      query = query.trim();
+      if (!query) return show(list, [], "");
+      ready.then(function (pagefind) {
+        return pagefind.search(query);
+      }).then(function (found) {
+        return Promise.all(found.results.slice(0, MAX * 2).map(function (r) { return r.data(); }));
+      }).then(function (all) {
+        if (ticket !== latest) return;
+        var kept = all.filter(function (data) {
+          return holdsEvery(query, (data.meta.title || "") + " " + data.content);
+        }).slice(0, MAX);
+        show(list, kept, query);
+        var url = new URL(location.href);
+        url.searchParams.set("q", query);
+        history.replaceState(null, "", url);
+      }).catch(function () {
+        if (ticket === latest) list.textContent = "Search could not load its index.";
+      });
+    }
+    var query = new URLSearchParams(location.search).get("q") || "";
+    input.value = query;
+    var header = document.getElementById("pd-q");
+    if (header) header.value = query;
+    input.addEventListener("input", function () { run(input.value); });
+    input.form.addEventListener("submit", function (event) { event.preventDefault(); run(input.value); });
+    run(query);
+  }
+
+  function start() {
+    setUpScheme();
+    setUpSlash();
+    setUpSearch();
+  }
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
+  else start();
+})();
