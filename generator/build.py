@@ -34,7 +34,7 @@ from generator.files import digest_files, locked, read_folder, replace_bytes, sy
 from generator.layout import Site, gather
 from generator.opendata import render_data
 from generator.pages import render_pages, render_site
-from generator.similarity import related_papers
+from generator.similarity import Reference, by_authors, related_papers
 from generator.sitemap import render_sitemap
 from generator.tagging import load_taxonomy
 
@@ -125,6 +125,17 @@ def site_assets(templates: Path) -> dict[str, bytes]:
     assets = templates / "assets"
     return {f"assets/{a.relative_to(assets).as_posix()}": a.read_bytes()
             for a in sorted(assets.rglob("*")) if a.is_file()} if assets.is_dir() else {}
+
+
+def relate(site: Site, taxonomy) -> tuple[dict, dict]:
+    """Related papers (weighing words against the topic model's fixed reference, when there
+    is one) and papers by the same authors."""
+    model = taxonomy.model
+    reference = Reference(model.reference_papers, model.reference_frequency) \
+        if model and model.reference_papers else None
+    papers = list(site.papers)
+    related = related_papers(papers, site.config.related_papers, reference)
+    return related, by_authors(papers, site.config.related_papers, related)
 
 
 def render_following(site: Site) -> dict[str, bytes]:
@@ -249,10 +260,18 @@ def run_mkdocs(config: Config, out: Path, *, strict: bool,
 def _site_stamp(config: Config, site_dir: Path, strict: bool) -> str:
     """What a built site depends on besides docs_dir: the MkDocs config, the theme overrides,
     where it was built and for which address, and the versions of what built it. A rebuild
-    may let MkDocs rebuild only changed pages (dirty) only when this is unchanged."""
+    may let MkDocs rebuild only changed pages (dirty) only when this is unchanged. Folders
+    count relative to the config's folder: a fresh clone elsewhere with the cache restored
+    (the publish workflow) builds incrementally too."""
     digest = hashlib.sha256()
-    parts = [str(Path(config.docs_dir).resolve()), str(Path(site_dir).resolve()),
-             str(config.site_url), str(strict)]
+    project = Path(config.config_file).resolve().parent
+
+    def where(folder: Path) -> str:
+        folder = Path(folder).resolve()
+        return folder.relative_to(project).as_posix() if project in folder.parents \
+            or folder == project else str(folder)
+
+    parts = [where(config.docs_dir), where(site_dir), str(config.site_url), str(strict)]
     for package in ("paper-digest", "mkdocs", "mkdocs-material", "markdown", "pymdown-extensions",
                     "jinja2"):
         try:
@@ -312,9 +331,10 @@ def build(content: Path, *, config_file: Path | None = None, out: Path | None = 
         tagged = sum(bool(p.tags) for p in site.papers)
         detail.append(f"{tagged} of {len(site.papers)} papers tagged")
     with _stage(progress, "relate") as detail:
-        site = dataclasses.replace(site, related=related_papers(list(site.papers),
-                                                                config.related_papers))
-        detail.append(f"up to {config.related_papers} related papers each")
+        related, authors = relate(site, taxonomy)
+        site = dataclasses.replace(site, related=related, by_authors=authors)
+        shown = sum(len(r) for r in related.values())
+        detail.append(f"{shown} related papers ({shown / max(len(related), 1):.1f} a paper)")
     # One build at a time writes docs_dir and its cache, and one the site folder.
     with contextlib.ExitStack() as held:
         held.enter_context(_lock_beside(config.docs_dir, f"docs_dir ({config.docs_dir})"))

@@ -110,6 +110,13 @@ def make_parser() -> argparse.ArgumentParser:
                                 "write it beside the taxonomy (topic-model.json)")
     _content_arg(tags)
 
+    related = commands.add_parser(
+        "related", help="score the related papers against hand labels",
+        description="How many related-paper links join two papers that hand labels give a "
+                    "topic in common (labels: JSON Lines of {\"title\", \"topics\"}).")
+    related.add_argument("--score", metavar="LABELS", type=Path, nargs="+", required=True)
+    _content_arg(related)
+
     fetch = commands.add_parser(
         "fetch", help="download a day's papers from the Hugging Face API and ingest them",
         description="Ask the daily-papers API for days (all pages) and add each to the "
@@ -132,6 +139,28 @@ def make_parser() -> argparse.ArgumentParser:
                        help="the site config (default: ./mkdocs.yml, else the embedded one)")
     fetch.add_argument("--content", type=Path, default=None, metavar="DIR",
                        help="the archive folder to add to (default: ./content, made if missing)")
+    email = commands.add_parser(
+        "email", help="the day's digest as an email: print it, write it, or send it",
+        description="Make the digest of a day (default: the newest) as an email with a plain "
+                    "text and an HTML part, every link to site_url. Without --out or --send "
+                    "it is printed. --send delivers it over SMTP with the settings in the "
+                    "environment (DIGEST_SMTP_HOST, DIGEST_SMTP_PORT, DIGEST_SMTP_SECURITY, "
+                    "DIGEST_SMTP_USER, DIGEST_SMTP_PASSWORD, DIGEST_MAIL_FROM, "
+                    "DIGEST_MAIL_TO). A day without papers sends nothing.")
+    email.add_argument("--date", type=_date, default=None, metavar="YYYY-MM-DD",
+                       help="the day (default: the newest digest)")
+    email.add_argument("--topics", nargs="+", default=(), metavar="ID",
+                       help="only the papers of these topics (ids from 'digest tags')")
+    destination = email.add_mutually_exclusive_group()
+    destination.add_argument("--out", type=Path, default=None, metavar="FILE",
+                             help="write the message (.eml) here")
+    destination.add_argument("--send", action="store_true",
+                             help="send it over SMTP (settings from the environment)")
+    email.add_argument("--site-url", default=None, metavar="URL",
+                       help="the published address, overriding site_url in the config")
+    email.add_argument("--config", type=Path, default=None, metavar="FILE",
+                       help="the site config (default: ./mkdocs.yml, else the embedded one)")
+    _content_arg(email)
     return parser
 
 
@@ -243,6 +272,12 @@ def cmd_tags(args) -> int:
     return 0
 
 
+def cmd_related(args) -> int:
+    from generator.commands import score_relatedness
+    print("\n".join(score_relatedness(_content(args), args.score)))
+    return 0
+
+
 def cmd_fetch(args) -> int:
     from generator.fetch import DEADLINE, fetch_command
     if args.date and (args.start or args.end):
@@ -254,8 +289,22 @@ def cmd_fetch(args) -> int:
     return 0
 
 
+def cmd_email(args) -> int:
+    from generator.commands import email_digest
+    lines, printed = email_digest(_content(args), date=args.date, topics=tuple(args.topics),
+                                  out=args.out, send_it=args.send, config_file=args.config,
+                                  site_url=args.site_url, environ=dict(os.environ))
+    if printed is not None:
+        sys.stdout.buffer.write(printed)
+        sys.stdout.flush()
+    for line in lines:
+        print(line)
+    return 0
+
+
 COMMANDS = {"build": cmd_build, "serve": cmd_serve, "ingest": cmd_ingest, "list": cmd_list,
-            "tags": cmd_tags, "fetch": cmd_fetch}
+            "tags": cmd_tags, "related": cmd_related, "fetch": cmd_fetch,
+            "email": cmd_email}
 
 
 def _terminate(signum, frame):

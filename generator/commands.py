@@ -214,7 +214,7 @@ def train_tags(content: Path, labels_files: list[Path]) -> list[str]:
     labels = {}
     for path in labels_files:
         labels.update(read_labels(path))
-    taxonomy = load_taxonomy(own)
+    taxonomy = load_taxonomy(own, with_model=False)
     known = {t.id for t in taxonomy.tags}
     papers = [p for p in archive_store.load(content).papers if p.identity in labels]
     if len(papers) < 20:
@@ -236,3 +236,56 @@ def train_tags(content: Path, labels_files: list[Path]) -> list[str]:
             f"{precision:.3f}, recall {recall:.3f}, F1 {f1:.3f}",
             f"Threshold {fitted.model.threshold:.2f}, floor {fitted.model.floor:.2f}; "
             f"score the tags with 'digest tags --score {labels_files[0]}'"]
+
+
+def email_digest(content: Path, *, date: datetime.date | None, topics: tuple[str, ...],
+                 out: Path | None, send_it: bool, config_file: Path | None,
+                 site_url: str | None, environ: dict) -> tuple[list[str], bytes | None]:
+    """The day's digest as an email: sent, written to ``out``, or returned to print. An empty
+    day (or no paper of the topics) sends nothing. Returns the lines to say and the message to
+    print, if any."""
+    from generator import mail
+    config = load_config(config_file, site_url)
+    if not config.site_url:
+        raise DigestError("site_url is not set, and the email links to the site",
+                          path=config.config_file, fix="set site_url, or pass --site-url")
+    site = load_site(content, config, related={})
+    digest, papers = mail.choose(site, date, topics)
+    day = date or (digest.date if digest else None)
+    if not papers:
+        what = f" of {', '.join(topics)}" if topics else ""
+        return [f"{day or 'The archive'}: no papers{what}; nothing sent"], None
+    smtp = mail.settings(environ) if send_it else None
+    sender = smtp["sender"] if smtp else environ.get("DIGEST_MAIL_FROM") or "digest@localhost"
+    to = smtp["to"] if smtp else [environ.get("DIGEST_MAIL_TO") or "reader@localhost"]
+    msg = mail.message(site, digest, papers, sender=sender, to=to, topics=topics)
+    if smtp:
+        mail.send(msg, smtp)
+        return [f"Sent the digest of {digest.date} ({len(papers)} papers) to "
+                f"{len(smtp['to'])} address{'es' if len(smtp['to']) != 1 else ''}"], None
+    if out is not None:
+        try:
+            replace_bytes(Path(out), msg.as_bytes())
+        except OSError as exc:
+            raise DigestError(f"cannot write: {exc.strerror or exc}", path=out,
+                              fix="check the folder and its permissions") from exc
+        return [f"Wrote the digest of {digest.date} ({len(papers)} papers) to {out}"], None
+    return [], msg.as_bytes()
+
+
+def score_relatedness(content: Path, labels_files: list[Path]) -> list[str]:
+    """How many related-paper links join papers with a hand-labelled topic in common."""
+    from generator.build import relate
+    labels = {}
+    for path in labels_files:
+        labels.update(read_labels(path))
+    site = load_tagged(content)
+    related, _ = relate(site, load_taxonomy(taxonomy_path(content)))
+    score = evaluation.score_related(site.papers, related, labels)
+    if not score.links:
+        raise DigestError("no related link joins two labelled papers of the archive",
+                          path=labels_files[0], fix="label papers of this archive (matched "
+                                                    "by title), or pass --content")
+    return [f"{score.links} related links between labelled papers: {score.agreeing} "
+            f"({100 * score.share:.1f}%) join papers with a labelled topic in common; "
+            f"{score.alone} labelled papers have no related paper"]

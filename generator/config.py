@@ -38,6 +38,9 @@ DIGEST_DEFAULTS = {
     "related_papers": 5,
     # How many earlier digests the home page links to.
     "home_digests": 10,
+    # The last line of every email of `digest email`: how to stop receiving it. A URL or
+    # mailto: address in it also becomes the message's List-Unsubscribe header.
+    "email_unsubscribe": "To stop receiving this digest, reply to this email.",
 }
 
 
@@ -92,6 +95,7 @@ class Config:
     digest_feed_items: int
     related_papers: int
     home_digests: int
+    email_unsubscribe: str
     #: Folder of the Jinja2 Markdown templates.
     templates: Path
     #: Feeds of the owner's own queries (``extra.digest.feeds``).

@@ -122,3 +122,36 @@ def score_tags(papers: Iterable[Paper], labels: dict[str, Label],
             setattr(score.total, kind, getattr(score.total, kind) + 1)
     score.unmatched = len(set(labels) - seen)
     return score
+
+
+@dataclass
+class RelatedScore:
+    #: Related-paper links between two labelled papers, and how many of them share a topic.
+    links: int = 0
+    agreeing: int = 0
+    #: Labelled papers with no related paper shown.
+    alone: int = 0
+
+    @property
+    def share(self) -> float:
+        return self.agreeing / self.links if self.links else 0.0
+
+
+def score_related(papers: Iterable[Paper], related: dict[str, tuple[str, ...]],
+                  labels: dict[str, Label]) -> RelatedScore:
+    """How many related-paper links join two papers that the labellers gave a topic in
+    common. Only links between two labelled papers count."""
+    by_key = {p.key: p for p in papers}
+    score = RelatedScore()
+    for key, others in related.items():
+        paper = by_key.get(key)
+        label = labels.get(paper.identity) if paper else None
+        if label is None:
+            continue
+        score.alone += not others
+        for other_key in others:
+            other = labels.get(by_key[other_key].identity)
+            if other is not None:
+                score.links += 1
+                score.agreeing += bool(label.topics & other.topics)
+    return score

@@ -7,6 +7,7 @@ block, ``href`` and ``url`` for links, ``front_matter`` for the page's title and
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import hashlib
 import itertools
@@ -108,7 +109,11 @@ class Rendered:
 def _inputs_digest(site: Site) -> hashlib._Hash:
     """What every page depends on: the templates, the config and this package's code (its
     filters and links), so that editing any of them renders every page again."""
-    digest = hashlib.sha256(f"{__version__}\n{site.config!r}\n".encode())
+    # The config's settings, without the folders it was read from (a clone elsewhere is the
+    # same site).
+    settings = dataclasses.replace(site.config, config_file=Path("mkdocs.yml"),
+                                   docs_dir=Path("docs"), templates=Path("templates"))
+    digest = hashlib.sha256(f"{__version__}\n{settings!r}\n".encode())
     digest_files(digest, read_folder(site.config.templates))
     digest_files(digest, read_folder(Path(__file__).parent, "*.py"))
     return digest

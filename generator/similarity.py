@@ -1,78 +1,167 @@
-"""Related papers: the most similar papers by TF-IDF cosine of title and abstract.
+"""Papers -> for each, the papers most like it, and the papers that share an author with it.
 
-Pure: only processes data. Each paper is reduced to its strongest terms, and candidates are
-found through an inverted index of those terms, so the cost grows with the archive, not with
-its square. Ties are broken by key, so the result is deterministic.
+Pure: only processes data. Two papers are alike by what they say and what they are about:
+
+- their words: single words and word pairs of title (counted double), abstract and the
+  source's keywords, weighted by TF-IDF and reduced to each paper's ``TERMS_PER_PAPER``
+  strongest; the inverse document frequencies are those of a fixed reference (the labelled
+  papers the topic model was fitted on, kept in ``topic-model.json``), so that a word weighs
+  the same in every build and words common in this field (model, language, learning) weigh
+  little;
+- their topics (the cosine of their tag sets);
+- their authors (a bonus for each shared author, up to two).
+
+Score = (1 - ``TOPIC_WEIGHT``) x words + ``TOPIC_WEIGHT`` x topics + ``AUTHOR_BONUS`` x shared
+authors. A paper lists up to k others with at least ``MIN_SCORE``: fewer, rather than weak
+ones. The score of a pair depends on the two papers alone, so a new day changes an old
+paper's list only where a new paper scores higher than one it had.
+
+Candidates come from an inverted index of the papers' strongest words, scored with numpy a
+paper at a time: the cost grows with the archive, not with its square. Ties are broken by key.
 """
 
 from __future__ import annotations
 
 import heapq
 import math
-import re
-from collections import Counter, defaultdict
+from collections import Counter
+from collections.abc import Sequence
 
 from generator.records import Paper
+from generator.topicmodel import paper_terms
 
-#: Terms kept per paper; enough to find close neighbours, few enough to stay fast.
-TERMS_PER_PAPER = 15
-#: A term in more than this share of papers says little about closeness and is not indexed.
-MAX_DOCUMENT_SHARE = 0.005
-_WORD = re.compile(r"[a-z][a-z0-9\-]{2,}")
-_STOP = frozenset("""
-about above across after again against also among an and any are around as at based be been
-before being below between both but by can could did do does doing done down during each either
-even every few for from further had has have having here how however if in into is it its
-itself just large less many may more most much must new no nor not novel now of off often on
-once one only or other our out over own paper per propose proposed proposes present show shows
-such than that the their them then there these they this those through thus to too two under
-until up upon use used uses using very via was we well were what when where which while who
-whose why will with within without would yet approach approaches method methods model models
-results result learning work task tasks data performance existing different significantly
-achieve achieves demonstrate experiments extensive state-of-the-art art state first further
-""".split())
+#: Terms kept per paper.
+TERMS_PER_PAPER = 25
+#: Weights of the score (see the module's docstring), and the least score worth showing.
+TOPIC_WEIGHT, AUTHOR_BONUS, MIN_SCORE = 0.5, 0.15, 0.2
+#: A term in more than this share of the reference papers is too common to find candidates.
+MAX_REFERENCE_SHARE = 0.2
+#: A term on more than this many papers finds no candidates either (bounds the work).
+MAX_POSTINGS = 4000
+#: An author with more papers than this (a consortium, a placeholder) relates none.
+MAX_AUTHOR_PAPERS = 200
 
 
-def _terms(paper: Paper) -> Counter:
-    text = f"{paper.title} {paper.title} {paper.abstract}".lower()
-    return Counter(w for w in _WORD.findall(text) if w not in _STOP)
+def terms_of(paper: Paper) -> Counter:
+    """A paper's terms for relatedness: abstract and title terms (title counted double), and
+    the source's keywords."""
+    body, title = paper_terms(paper)
+    terms = Counter(body)
+    for term, n in title.items():
+        terms[term[2:]] += 2 * n
+    for keyword in paper.keywords:
+        terms["k:" + keyword.lower()] += 2
+    return terms
 
 
-def related_papers(papers: list[Paper], k: int = 5) -> dict[str, tuple[str, ...]]:
-    """For each paper key, the keys of the ``k`` most similar other papers, best first."""
-    counts = [_terms(p) for p in papers]
-    df: Counter = Counter()
-    for c in counts:
-        df.update(c.keys())
-    n = len(papers)
-    idf = {t: math.log((1 + n) / (1 + d)) for t, d in df.items()}
-    damp = [0.0] + [1 + math.log(tf) for tf in range(1, 64)]
+class Reference:
+    """Document frequencies of a fixed set of papers, for inverse document frequencies."""
+
+    def __init__(self, papers: int, frequency: dict[str, int]):
+        self.papers = max(papers, 1)
+        self.frequency = frequency
+        self._unseen = math.log(self.papers + 1)
+
+    @classmethod
+    def of(cls, papers: Sequence[Paper], least: int = 3) -> Reference:
+        df: Counter = Counter()
+        for paper in papers:
+            df.update(terms_of(paper).keys())
+        return cls(len(papers), {t: d for t, d in sorted(df.items()) if d >= least})
+
+    def idf(self, term: str) -> float:
+        d = self.frequency.get(term)
+        return math.log((self.papers + 1) / (d + 1)) if d else self._unseen
+
+    def common(self, term: str) -> bool:
+        return self.frequency.get(term, 0) > MAX_REFERENCE_SHARE * self.papers
+
+
+def _vectors(papers: Sequence[Paper], reference: Reference) -> list[dict[str, float]]:
     vectors = []
-    for c in counts:
-        weights = [((damp[tf] if tf < 64 else 1 + math.log(tf)) * idf[t], t)
-                   for t, tf in c.items()]
-        # Strongest terms; equal weights are settled by the term, so the choice is stable.
+    for paper in papers:
+        weights = [((1 + math.log(n)) * reference.idf(t), t) for t, n in terms_of(paper).items()]
         top = heapq.nsmallest(TERMS_PER_PAPER, weights, key=lambda wt: (-wt[0], wt[1]))
         norm = math.sqrt(sum(w * w for w, _ in top)) or 1.0
         vectors.append({t: w / norm for w, t in top})
-    common = max(20, int(n * MAX_DOCUMENT_SHARE))
-    index: dict[str, list[tuple[int, float]]] = defaultdict(list)
+    return vectors
+
+
+def related_papers(papers: Sequence[Paper], k: int = 5,
+                   reference: Reference | None = None) -> dict[str, tuple[str, ...]]:
+    """For each paper key, the keys of up to ``k`` papers most like it, best first."""
+    import numpy as np
+
+    papers = list(papers)
+    n = len(papers)
+    if n < 2:
+        return {p.key: () for p in papers}
+    reference = reference or Reference.of(papers)
+    vectors = _vectors(papers, reference)
+    postings: dict[str, list[tuple[int, float]]] = {}
     for i, vector in enumerate(vectors):
         for term, weight in vector.items():
-            if df[term] <= common:
-                index[term].append((i, weight))
+            if not reference.common(term):
+                postings.setdefault(term, []).append((i, weight))
+    index = {t: (np.array([i for i, _ in p], dtype=np.int64), np.array([w for _, w in p]))
+             for t, p in postings.items() if len(p) <= MAX_POSTINGS}
+    # Topics as unit vectors of a dense matrix (papers x topics); authors as lists.
+    topic_ids = {t: j for j, t in enumerate(sorted({t for p in papers for t in p.tags}))}
+    topics = np.zeros((n, max(len(topic_ids), 1)), dtype=np.float32)
+    for i, paper in enumerate(papers):
+        if paper.tags:
+            topics[i, [topic_ids[t] for t in paper.tags]] = 1 / math.sqrt(len(paper.tags))
+    by_author: dict[str, list[int]] = {}
+    for i, paper in enumerate(papers):
+        for author in set(paper.authors):
+            by_author.setdefault(author, []).append(i)
+    keys = np.array([p.key for p in papers], dtype=object)
     related = {}
     for i, vector in enumerate(vectors):
-        scores: dict[int, float] = defaultdict(float)
-        for term, weight in vector.items():
-            for j, other in index.get(term, ()):
-                if j != i:
-                    scores[j] += weight * other
-        # The k best, and ties with the k-th, then ordered by (score, key) so that equal
-        # scores always come out in the same order.
-        if len(scores) > k:
-            floor = heapq.nlargest(k, scores.values())[-1] - 1e-12
-            scores = {j: s for j, s in scores.items() if s >= floor}
-        best = sorted(scores.items(), key=lambda item: (-round(item[1], 12), papers[item[0]].key))
-        related[papers[i].key] = tuple(papers[j].key for j, s in best[:k] if s > 0)
+        found = [index[t] for t in vector if t in index]
+        ids = np.concatenate([f[0] for f in found]) if found else np.zeros(0, np.int64)
+        weights = np.concatenate([f[1] * vector[t] for t, f in zip(
+            (t for t in vector if t in index), found, strict=True)]) if found else np.zeros(0)
+        authors = [by_author[a] for a in set(papers[i].authors)
+                   if len(by_author[a]) <= MAX_AUTHOR_PAPERS]
+        shared = np.concatenate([np.array(a, np.int64) for a in authors]) if authors \
+            else np.zeros(0, np.int64)
+        candidates, inverse = np.unique(np.concatenate([ids, shared]), return_inverse=True)
+        text = np.bincount(inverse[: len(ids)], weights=weights, minlength=len(candidates))
+        together = np.minimum(np.bincount(inverse[len(ids):], minlength=len(candidates)), 2)
+        score = (1 - TOPIC_WEIGHT) * text + TOPIC_WEIGHT * (topics[candidates] @ topics[i]) \
+            + AUTHOR_BONUS * together
+        keep = (candidates != i) & (score >= MIN_SCORE)
+        candidates, score = candidates[keep], score[keep]
+        if len(candidates) > k:
+            # The k best; equal scores (rounded, so that the order does not hang on the last
+            # bits of a sum) are settled by key.
+            floor = np.partition(score, len(score) - k)[len(score) - k] - 1e-9
+            candidates, score = candidates[score >= floor], score[score >= floor]
+        order = sorted(range(len(candidates)),
+                       key=lambda c: (-round(float(score[c]), 9), keys[candidates[c]]))
+        related[papers[i].key] = tuple(keys[candidates[c]] for c in order[:k])
     return related
+
+
+def by_authors(papers: Sequence[Paper], k: int = 5,
+               related: dict[str, tuple[str, ...]] | None = None) -> dict[str, tuple[str, ...]]:
+    """For each paper key, up to ``k`` other papers with an author in common, most shared
+    authors first, then newest, then key; papers already among its related ones left out."""
+    related = related or {}
+    by_author: dict[str, list[int]] = {}
+    for i, paper in enumerate(papers):
+        for author in set(paper.authors):
+            by_author.setdefault(author, []).append(i)
+    out = {}
+    for i, paper in enumerate(papers):
+        shared: Counter = Counter()
+        for author in set(paper.authors):
+            if len(by_author[author]) <= MAX_AUTHOR_PAPERS:
+                shared.update(j for j in by_author[author] if j != i)
+        skip = set(related.get(paper.key, ()))
+        ranked = sorted((j for j in shared if papers[j].key not in skip),
+                        key=lambda j: (-shared[j], -papers[j].last_seen.toordinal(),
+                                       papers[j].key))
+        out[paper.key] = tuple(papers[j].key for j in ranked[:k])
+    return out

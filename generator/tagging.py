@@ -127,12 +127,15 @@ class Explanation:
 
 # -- the taxonomy file -------------------------------------------------------------------------
 
-def load_taxonomy(path: Path) -> Taxonomy:
-    """Read and check a taxonomy file; every problem is reported at once, with its line."""
+def load_taxonomy(path: Path, with_model: bool = True) -> Taxonomy:
+    """Read and check a taxonomy file; every problem is reported at once, with its line. The
+    topic model beside it comes too, unless ``with_model`` is False (to fit a new one)."""
     text, _ = decode(Path(path).read_bytes(), str(path))
     data = yamlfile.load(text, str(path), error=ConfigError,
                          fix="correct the YAML syntax (quote phrases that hold ': ')")
     taxonomy = parse_taxonomy(data, str(path))
+    if not with_model:
+        return taxonomy
     from generator.topicmodel import FILE, load_model
     return replace(taxonomy, model=load_model(Path(path).with_name(FILE)))
 

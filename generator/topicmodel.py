@@ -109,6 +109,10 @@ class TopicModel:
     floor: float
     #: Per topic: how many labelled papers had it.
     support: dict[str, int] = field(default_factory=dict)
+    #: How many papers it was fitted on, and in how many of them each term stands: the fixed
+    #: reference of related papers' term weights (see similarity.py).
+    reference_papers: int = 0
+    reference_frequency: dict[str, int] = field(default_factory=dict)
     #: What it was fitted on, for ``digest tags``.
     about: str = ""
     _index: dict[str, tuple[tuple[str, float], ...]] = field(default_factory=dict, repr=False,
@@ -165,6 +169,8 @@ class TopicModel:
         data = {"format": FORMAT, "about": self.about, "threshold": self.threshold,
                 "floor": self.floor, "combiner": list(self.combiner), "bias": self.bias,
                 "support": self.support,
+                "reference": {"papers": self.reference_papers,
+                              "frequency": self.reference_frequency},
                 "idf": self.idf, "weights": self.weights}
         return json.dumps(data, sort_keys=True, ensure_ascii=False, indent=0,
                           separators=(",", ":")) + "\n"
@@ -184,6 +190,9 @@ def load_model(path: Path) -> TopicModel | None:
                           combiner=tuple(float(c) for c in data["combiner"]),
                           threshold=float(data["threshold"]), floor=float(data["floor"]),
                           support={t: int(n) for t, n in data["support"].items()},
+                          reference_papers=int(data["reference"]["papers"]),
+                          reference_frequency={t: int(n) for t, n in
+                                               data["reference"]["frequency"].items()},
                           about=str(data.get("about", "")))
     except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
         raise ConfigError(f"not a topic model this version can read ({exc})", path=path,
@@ -207,6 +216,8 @@ class Fitted:
     cross_validated: tuple[float, float, float]
     #: The same per topic: (right, wrong, missed).
     per_topic: dict[str, tuple[int, int, int]]
+    #: Each labelled paper's topics as a model fitted without it chose them (by paper key).
+    cross_validated_tags: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 def _fold(key: str) -> int:
@@ -335,7 +346,14 @@ def fit(papers: Sequence[Paper], labels: Sequence[Iterable[str]],
                      int((~chosen[:, k] & gold[:, k]).sum())) for k, t in enumerate(topics)}
     combiner = _logistic(np, rows.reshape(-1, rows.shape[-1]), gold.reshape(-1))
     idf, bias, weights = _ridge(np, docs, gold, topics)
+    from generator.similarity import Reference
+    reference = Reference.of(papers)
     model = TopicModel(idf=idf, bias=bias, weights=weights,
                        combiner=tuple(round(float(c), 4) for c in combiner),
-                       threshold=threshold, floor=floor, support=support, about=about)
-    return Fitted(model=model, cross_validated=cross_validated, per_topic=per_topic)
+                       threshold=threshold, floor=floor, support=support, about=about,
+                       reference_papers=reference.papers,
+                       reference_frequency=reference.frequency)
+    unseen = {p.key: tuple(t for k, t in enumerate(topics) if chosen[i, k])
+              for i, p in enumerate(papers)}
+    return Fitted(model=model, cross_validated=cross_validated, per_topic=per_topic,
+                  cross_validated_tags=unseen)

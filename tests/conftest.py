@@ -95,6 +95,44 @@ def served_sample(tmp_path_factory):
         yield site
 
 
+LABELS = DATA / "labels"
+
+
+@pytest.fixture(scope="session")
+def labelled(tmp_path_factory):
+    """An archive of every labelled paper, with the project's taxonomy and topic model."""
+    from generator import archive as archive_store
+    from generator.commands import ingest_files
+    from generator.tagging import load_taxonomy
+    from generator.topicmodel import FILE
+
+    content = tmp_path_factory.mktemp("labelled") / "content"
+    ingest_files(sorted((ROOT / "content" / "digests").glob("*.yaml"))
+                 + sorted((DATA / "api").glob("*.json")), content=content)
+    for name in ("taxonomy.yaml", FILE):
+        shutil.copy(ROOT / "content" / name, content / name)
+    taxonomy = load_taxonomy(content / "taxonomy.yaml")
+    papers = archive_store.load(content).papers
+    return {"content": content, "taxonomy": taxonomy, "papers": papers}
+
+
+@pytest.fixture(scope="session")
+def fitted(labelled):
+    """The topic model fitted on the labelled papers as `digest tags --train` fits it, with
+    its cross-validated figures and each paper's topics chosen by a model fitted without it."""
+    from generator.evaluation import read_labels
+    from generator.tagging import Tagger
+    from generator.topicmodel import fit
+
+    labels = read_labels(LABELS / "seeds.jsonl") | read_labels(LABELS / "api.jsonl")
+    taxonomy = labelled["taxonomy"]
+    phrases = Tagger(taxonomy, use_model=False)
+    papers = [p for p in labelled["papers"] if p.identity in labels]
+    known = {t.id for t in taxonomy.tags}
+    return fit(papers, [sorted(labels[p.identity].topics & known) for p in papers],
+               lambda p: {taxonomy.tags[i].id: e for i, e in phrases.evidence(p).items()})
+
+
 def pytest_terminal_summary(terminalreporter, exitstatus, config):
     """The fault suite's figures (tests/test_faults.py), as README's reliability section
     quotes them: every run that these count passed its checks (no data lost, no process

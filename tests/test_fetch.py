@@ -26,7 +26,7 @@ DAY = datetime.date(2026, 3, 6)
 class ScriptedAPI:
     """Answers each request with the next scripted (status, headers, body) for its page."""
 
-    def __init__(self):
+    def __init__(self, port: int = 0):
         self.script: dict[int, list[tuple[int, dict, bytes]]] = {}
         self.requests: list[tuple[dict, str]] = []
         self.requests_headers: list[dict] = []
@@ -62,7 +62,7 @@ class ScriptedAPI:
             def log_message(self, *args):
                 pass
 
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", port), Handler)
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}/api/daily_papers"
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 

@@ -10,28 +10,13 @@ import shutil
 
 import pytest
 
-from conftest import DATA, ROOT
-from generator import archive as archive_store
+from conftest import DATA
 from generator.cli import main
-from generator.commands import ingest_files
 from generator.evaluation import read_labels, score_tags
-from generator.tagging import Tagger, load_taxonomy
-from generator.topicmodel import FILE, fit, load_model
+from generator.tagging import Tagger
+from generator.topicmodel import FILE, load_model
 
 LABELS = DATA / "labels"
-
-
-@pytest.fixture(scope="session")
-def labelled(tmp_path_factory):
-    """An archive of every labelled paper, with the project's taxonomy and topic model."""
-    content = tmp_path_factory.mktemp("labelled") / "content"
-    ingest_files(sorted((ROOT / "content" / "digests").glob("*.yaml"))
-                 + sorted((DATA / "api").glob("*.json")), content=content)
-    for name in ("taxonomy.yaml", FILE):
-        shutil.copy(ROOT / "content" / name, content / name)
-    taxonomy = load_taxonomy(content / "taxonomy.yaml")
-    papers = archive_store.load(content).papers
-    return {"content": content, "taxonomy": taxonomy, "papers": papers}
 
 
 def scored(labelled, labels_file, use_model=True):
@@ -54,26 +39,20 @@ def test_tags_match_the_hand_labels(labelled, labels_file, papers):
             assert t.precision >= 0.70, (topic, t)
 
 
-def test_the_model_carries_over_to_papers_it_was_not_fitted_on(labelled):
+def test_the_model_carries_over_to_papers_it_was_not_fitted_on(labelled, fitted):
     """Five-fold cross-validation: each paper tagged by a model fitted without it. These are
     the figures to expect on papers nobody labelled; they are lower than the ones above."""
-    labels = read_labels(LABELS / "seeds.jsonl") | read_labels(LABELS / "api.jsonl")
-    taxonomy = labelled["taxonomy"]
-    phrases = Tagger(taxonomy, use_model=False)
-    papers = [p for p in labelled["papers"] if p.identity in labels]
-    known = {t.id for t in taxonomy.tags}
-    fitted = fit(papers, [sorted(labels[p.identity].topics & known) for p in papers],
-                 lambda p: {taxonomy.tags[i].id: e for i, e in phrases.evidence(p).items()})
     precision, recall, _ = fitted.cross_validated
     assert precision >= 0.82 and recall >= 0.67, fitted.cross_validated
     # The model in content/ is the one these labels and this taxonomy make.
-    committed = taxonomy.model
+    committed = labelled["taxonomy"].model
     assert committed.threshold == fitted.model.threshold
     assert committed.floor == fitted.model.floor
     assert set(committed.weights) == set(fitted.model.weights)
     for topic, weights in fitted.model.weights.items():
         assert set(weights) == set(committed.weights[topic]), topic
         assert all(abs(w - committed.weights[topic][t]) < 1e-3 for t, w in weights.items())
+    assert committed.reference_frequency == fitted.model.reference_frequency
 
 
 def test_phrases_alone_are_a_fair_fallback(labelled):

@@ -3,8 +3,10 @@ and the publish job's shell steps, run in order against a local API server."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -12,10 +14,12 @@ from pathlib import Path
 import pytest
 import yaml
 
-from conftest import ROOT, make_project
+from conftest import ROOT, make_project, snapshot
 from test_fetch import FIXTURE, ScriptedAPI
 
 WORKFLOWS = ROOT / ".github" / "workflows"
+#: What the last "Build the site" step printed (which kind of build it was).
+LAST_BUILD_OUTPUT: list[str] = []
 
 
 def load(name: str) -> dict:
@@ -87,6 +91,8 @@ def run_publish_steps(repo: Path, context: dict[str, str]) -> dict[str, int]:
         result = subprocess.run(["bash", "-e", "-c", _expand(step["run"], context)], cwd=repo,
                                 env=step_env, capture_output=True, text=True)
         codes[step["name"]] = result.returncode
+        if step["name"] == "Build the site":
+            LAST_BUILD_OUTPUT[:] = [result.stdout]
         if result.returncode and not step.get("continue-on-error"):
             pytest.fail(f"step {step['name']!r} failed:\n{result.stdout}\n{result.stderr}")
     return codes
@@ -113,12 +119,19 @@ def point_api(repo: Path, url: str) -> None:
                                    f"api_url: {url}"), encoding="utf-8")
 
 
+#: The port of the last scripted API: a later run may use it again, as a real site's API
+#: address stays the same between runs.
+API_PORT: list[int] = [0]
+
+
 def publish_against(repo: Path, answer: object, date: str = "2026-03-06",
-                    requests: list | None = None, day: str | None = None) -> dict[str, int]:
+                    requests: list | None = None, day: str | None = None,
+                    same_api: bool = False) -> dict[str, int]:
     """Run the publish steps for ``date`` ("" as on a schedule) with the API answering
     ``answer`` (for ``day`` only, if given, and [] for other days); the API's requests are
     added to ``requests``."""
-    api = ScriptedAPI()
+    api = ScriptedAPI(API_PORT[0] if same_api else 0)
+    API_PORT[0] = api.server.server_address[1]
     try:
         api.answer((day, 0) if day else 0, (200, {}, answer))
         point_api(repo, api.url)
@@ -191,3 +204,53 @@ def test_a_refused_push_still_publishes_what_was_fetched(repo, tmp_path):
     assert remote_log(tmp_path) == ["start"]
     # The site holds the papers fetched, though the remote does not.
     assert "2026-03-06" in (repo / "site" / "digests" / "index.html").read_text()
+
+
+def test_publish_restores_and_saves_what_a_rebuild_reuses():
+    steps = load("publish.yml")["jobs"]["build"]["steps"]
+    names = [s["name"] for s in steps]
+    cache = next(s for s in steps if s.get("uses", "").startswith("actions/cache@"))
+    # Restored before the build, keyed by what makes a build different.
+    assert names.index(cache["name"]) < names.index("Build the site")
+    assert cache["with"]["path"].split() == ["build", "site"]
+    hashed = "hashFiles('mkdocs.yml', 'templates/**', 'pyproject.toml')"
+    assert cache["with"]["key"] == f"site-${{{{ {hashed} }}}}-${{{{ github.run_id }}}}"
+    assert cache["with"]["restore-keys"].strip() == f"site-${{{{ {hashed} }}}}-"
+
+
+def test_a_fresh_clone_with_the_cache_restored_rebuilds_only_what_changed(repo, tmp_path):
+    """As on GitHub: one run builds and its build/ and site/ are saved; the next run starts from
+    a fresh clone elsewhere, gets them back, fetches a new day and builds incrementally, with
+    the bytes of a full build."""
+    assert set(publish_against(repo, FIXTURE).values()) == {0}
+    clone = tmp_path / "clone"
+    subprocess.run(["git", "clone", "-q", str(tmp_path / "remote.git"), str(clone)], check=True)
+    (clone / "templates").unlink(missing_ok=True)
+    (clone / "templates").symlink_to(ROOT / "templates")
+    for folder in ("build", "site"):  # actions/cache keeps files and their times
+        subprocess.run(["cp", "-a", str(repo / folder), str(clone / folder)], check=True)
+    later = json.loads(json.dumps(FIXTURE))
+    for i, item in enumerate(later):
+        item["paper"]["id"] = f"2603.0900{i}"
+        item["paper"]["title"] = f"A paper of the next day, number {i}"
+    codes = publish_against(clone, later, date="2026-03-09", same_api=True)
+    assert set(codes.values()) == {0}
+    built = subprocess.run(["git", "-C", str(clone), "log", "-1", "--format=%s"],
+                           capture_output=True, text=True).stdout
+    assert built.startswith("Archive the digests of 2026-03-09")
+    assert "changed pages rebuilt" in LAST_BUILD_OUTPUT[0]
+    fresh = make_project(tmp_path / "fresh", clone / "content")
+    shutil.copy(clone / "mkdocs.yml", fresh / "mkdocs.yml")
+    subprocess.run([sys.executable, "-m", "generator", "build", "--strict", "--site-url",
+                    "https://example.org/digest/"], cwd=fresh, check=True, capture_output=True)
+    assert snapshot(clone / "site") == snapshot(fresh / "site")
+
+
+def test_the_email_goes_out_after_deploying_only_where_its_secrets_are():
+    job = load("publish.yml")["jobs"]["email"]
+    assert job["needs"] == "deploy" and job["permissions"] == {"contents": "read"}
+    assert set(job["env"]) >= {"DIGEST_SMTP_HOST", "DIGEST_SMTP_PASSWORD", "DIGEST_MAIL_TO"}
+    assert all(v.startswith("${{ secrets.") for k, v in job["env"].items() if k != "SITE_URL")
+    # Without the secrets every step is skipped: the job succeeds quietly.
+    assert all(step.get("if") == "env.DIGEST_SMTP_HOST != ''" for step in job["steps"])
+    assert "digest email --send" in job["steps"][-1]["run"]

@@ -1,0 +1,186 @@
+"""`digest email`: the digest as a MIME message, delivered to a local SMTP server (aiosmtpd)
+over STARTTLS, TLS or plain on this machine; both parts parse, hostile text stays text, the
+HTML part fits 600 and 360 px without sideways scroll."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import shutil
+import socket
+import ssl
+import subprocess
+import sys
+
+import pytest
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult
+
+from conftest import ROOT, make_project
+from generator.cli import main
+from hostile import write_hostile_archive
+
+URL = "https://papers.example.org/"
+
+
+class Inbox:
+    def __init__(self):
+        self.messages: list[tuple[str, list[str], bytes]] = []
+
+    async def handle_DATA(self, server, session, envelope):
+        self.messages.append((envelope.mail_from, envelope.rcpt_tos, envelope.content))
+        return "250 OK"
+
+
+def _login(server, session, envelope, mechanism, auth_data):
+    ok = auth_data.login == b"digest" and auth_data.password == b"secret"
+    return AuthResult(success=ok, handled=False)
+
+
+@pytest.fixture(scope="module")
+def certificate(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("tls")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+                    "-subj", "/CN=localhost",
+                    "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1",
+                    "-keyout", str(folder / "key.pem"), "-out", str(folder / "cert.pem")],
+                   check=True, capture_output=True)
+    return folder / "cert.pem", folder / "key.pem"
+
+
+@pytest.fixture
+def smtp(certificate, request):
+    """A local SMTP server: plain with STARTTLS offered (needing a login after it), or TLS
+    from the start (``request.param == "tls"``)."""
+    cert, key = certificate
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert, key)
+    inbox = Inbox()
+    tls = getattr(request, "param", "starttls") == "tls"
+    with socket.socket() as probe:  # a free port: aiosmtpd does not report the one it got
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    controller = Controller(inbox, hostname="127.0.0.1", port=port,
+                            ssl_context=context if tls else None,
+                            tls_context=None if tls else context,
+                            require_starttls=not tls, authenticator=_login, auth_required=True,
+                            # Over TLS from the start, aiosmtpd does not know it is encrypted.
+                            auth_require_tls=not tls, server_hostname="localhost")
+    controller.start()
+    yield {"inbox": inbox, "port": port, "cafile": str(cert),
+           "security": "tls" if tls else "starttls"}
+    controller.stop()
+
+
+def env_for(smtp, monkeypatch, **extra):
+    values = {"DIGEST_SMTP_HOST": "127.0.0.1", "DIGEST_SMTP_PORT": str(smtp["port"]),
+              "DIGEST_SMTP_SECURITY": smtp["security"], "DIGEST_SMTP_USER": "digest",
+              "DIGEST_SMTP_PASSWORD": "secret", "DIGEST_MAIL_FROM": "digest@example.org",
+              "DIGEST_MAIL_TO": "a@example.org, b@example.org",
+              "DIGEST_SMTP_CAFILE": smtp["cafile"], **extra}
+    for name, value in values.items():
+        monkeypatch.setenv(name, value)
+
+
+def parts(raw: bytes) -> dict[str, str]:
+    msg = email.message_from_bytes(raw, policy=email.policy.default)
+    assert msg.get_content_type() == "multipart/alternative"
+    return {p.get_content_type(): p.get_content() for p in msg.iter_parts()} | {
+        "subject": msg["Subject"], "unsubscribe": msg["List-Unsubscribe"] or ""}
+
+
+@pytest.mark.parametrize("smtp", ["starttls", "tls"], indirect=True)
+def test_the_digest_arrives_with_a_text_and_an_html_part(project, smtp, monkeypatch, capsys):
+    env_for(smtp, monkeypatch)
+    assert main(["email", "--send", "--site-url", URL]) == 0
+    assert capsys.readouterr().out == ("Sent the digest of 2026-04-29 (78 papers) to 2 "
+                                       "addresses\n")
+    [(sender, to, raw)] = smtp["inbox"].messages
+    assert (sender, to) == ("digest@example.org", ["a@example.org", "b@example.org"])
+    got = parts(raw)
+    assert got["subject"] == "Trending papers, Wednesday 29 April 2026"
+    assert "1. Efficient LLM Training and Serving" in got["text/plain"]
+    assert f"On the web: {URL}digests/2026-04-29/" in got["text/plain"]
+    assert "To stop receiving this digest" in got["text/plain"]
+    html = got["text/html"]
+    assert 'max-width:600px' in html and "<img" not in html and "<style" not in html
+    hrefs = [h.split('"', 1)[0] for h in html.split('href="')[1:]]
+    assert hrefs and all(h.startswith(URL) for h in hrefs)
+
+
+def test_only_the_chosen_topics_and_an_empty_day_sends_nothing(project, smtp, monkeypatch,
+                                                               capsys):
+    env_for(smtp, monkeypatch)
+    assert main(["email", "--send", "--site-url", URL, "--topics", "video"]) == 0
+    [(_, _, raw)] = smtp["inbox"].messages
+    got = parts(raw)
+    assert got["subject"] == "Trending papers on Video, Wednesday 29 April 2026"
+    capsys.readouterr()
+    assert main(["email", "--send", "--site-url", URL, "--date", "2026-04-30"]) == 0
+    assert capsys.readouterr().out == "2026-04-30: no papers; nothing sent\n"
+    assert len(smtp["inbox"].messages) == 1
+
+
+def test_settings_come_from_the_environment_and_are_checked(project, smtp, monkeypatch, capsys):
+    env_for(smtp, monkeypatch, DIGEST_SMTP_PASSWORD="wrong")
+    assert main(["email", "--send", "--site-url", URL]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith(f"127.0.0.1:{smtp['port']}: the mail server refused the login (535)")
+    monkeypatch.delenv("DIGEST_MAIL_TO")
+    assert main(["email", "--send", "--site-url", URL]) == 1
+    assert capsys.readouterr().err == ("DIGEST_MAIL_TO is not set - set DIGEST_MAIL_TO in the "
+                                       "environment (in GitHub Actions: a repository secret)\n")
+    env_for(smtp, monkeypatch, DIGEST_SMTP_HOST="smtp.example.org", DIGEST_SMTP_SECURITY="none")
+    assert main(["email", "--send", "--site-url", URL]) == 1
+    assert "unencrypted to smtp.example.org" in capsys.readouterr().err
+    assert smtp["inbox"].messages == []
+
+
+@pytest.fixture(scope="module")
+def hostile_mail(tmp_path_factory):
+    folder = make_project(tmp_path_factory.mktemp("hostile-mail") / "project", content=None)
+    papers = write_hostile_archive(folder / "content")
+    shutil.copy(ROOT / "content" / "taxonomy.yaml", folder / "content" / "taxonomy.yaml")
+    out = folder / "digest.eml"
+    result = subprocess.run([sys.executable, "-m", "generator", "email", "--site-url", URL, "--out",
+                             str(out)], cwd=folder, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    return parts(out.read_bytes()), papers
+
+
+def test_hostile_titles_stay_text_in_both_parts(hostile_mail, browser_page):
+    got, papers = hostile_mail
+    for paper in papers:
+        assert paper.title in got["text/plain"]
+    page = browser_page(got["text/html"], 600)
+    assert page.evaluate("typeof window.__pwned") == "undefined"
+    assert page.locator("script, iframe, img").count() == 0
+    shown = page.locator("a").all_inner_texts()
+    assert {p.title for p in papers} <= set(shown)
+
+
+@pytest.mark.parametrize("width", [600, 360])
+def test_the_html_part_fits_a_phone_and_a_desktop_client(project, capsys, browser_page, width):
+    assert main(["email", "--site-url", URL]) == 0
+    got = parts(capsys.readouterr().out.encode("utf-8"))
+    page = browser_page(got["text/html"], width)
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
+
+
+@pytest.fixture
+def browser_page(tmp_path):
+    from playwright.sync_api import sync_playwright
+
+    from test_browser import ARGS, CHROMIUM
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+
+        def open_html(html: str, width: int):
+            page = browser.new_page(viewport={"width": width, "height": 800})
+            path = tmp_path / f"mail-{width}.html"
+            path.write_text(html, encoding="utf-8")
+            page.goto(path.as_uri())
+            return page
+
+        yield open_html
+        browser.close()

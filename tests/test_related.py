@@ -1,0 +1,65 @@
+"""Related papers a researcher agrees with: on the 584 hand-labelled papers, related links join
+papers that share a labelled topic; a new day only adds closer papers to old lists."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from conftest import LABELS
+from generator.evaluation import read_labels, score_related
+from generator.similarity import Reference, by_authors, related_papers
+from generator.tagging import Tagger
+
+
+def unseen_tags(labelled, fitted):
+    """The labelled papers with the topics a model fitted without them gave them (and the
+    phrases' topics for topics the model does not know): tags as on papers never seen."""
+    taxonomy = labelled["taxonomy"]
+    phrases = Tagger(taxonomy, use_model=False)
+    unknown = {t.id for t in taxonomy.tags} - set(fitted.model.bias)
+    return [dataclasses.replace(p, tags=fitted.cross_validated_tags.get(p.key, ()) + tuple(
+        t for t in phrases.tag(p).tags if t in unknown)) for p in labelled["papers"]]
+
+
+def test_related_links_join_papers_of_a_labelled_topic(labelled, fitted):
+    labels = read_labels(LABELS / "seeds.jsonl") | read_labels(LABELS / "api.jsonl")
+    papers = unseen_tags(labelled, fitted)
+    model = fitted.model
+    related = related_papers(papers, 5, Reference(model.reference_papers,
+                                                  model.reference_frequency))
+    score = score_related(papers, related, labels)
+    assert score.share >= 0.85, (score.share, score.links)
+    # Fewer rather than weak: most papers still get several.
+    assert score.links >= 3 * len(papers) and score.alone <= 0.15 * len(papers)
+    # Deterministic.
+    assert related_papers(papers, 5, Reference(model.reference_papers,
+                                               model.reference_frequency)) == related
+
+
+def test_a_new_day_only_adds_closer_papers_to_old_lists(labelled):
+    model = labelled["taxonomy"].model
+    reference = Reference(model.reference_papers, model.reference_frequency)
+    tagged = Tagger(labelled["taxonomy"]).tag_all(labelled["papers"])
+    newest = max(p.first_seen for p in tagged)
+    old = [p for p in tagged if p.first_seen < newest]
+    new_keys = {p.key for p in tagged} - {p.key for p in old}
+    before, after = related_papers(old, 5, reference), related_papers(tagged, 5, reference)
+    changed = 0
+    for paper in old:
+        was, now = before[paper.key], after[paper.key]
+        kept = [k for k in now if k not in new_keys]
+        # Old papers keep their order; what drops out is pushed out by new ones.
+        assert kept == list(was[:len(kept)]), paper.key
+        changed += now != was
+    assert changed < len(old) / 2
+
+
+def test_more_by_these_authors_lists_shared_authors_first(labelled):
+    papers = list(labelled["papers"])
+    authors = by_authors(papers, 5)
+    with_any = [p for p in papers if authors[p.key]]
+    assert with_any
+    by_key = {p.key: p for p in papers}
+    for paper in with_any:
+        for other in authors[paper.key]:
+            assert set(paper.authors) & set(by_key[other].authors)
