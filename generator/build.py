@@ -127,6 +127,10 @@ def site_assets(templates: Path) -> dict[str, bytes]:
             for a in sorted(assets.rglob("*")) if a.is_file()} if assets.is_dir() else {}
 
 
+#: Papers a paper page lists under "More by these authors".
+BY_AUTHORS = 3
+
+
 def relate(site: Site, taxonomy) -> tuple[dict, dict]:
     """Related papers (weighing words against the topic model's fixed reference, when there
     is one) and papers by the same authors."""
@@ -135,7 +139,7 @@ def relate(site: Site, taxonomy) -> tuple[dict, dict]:
         if model and model.reference_papers else None
     papers = list(site.papers)
     related = related_papers(papers, site.config.related_papers, reference)
-    return related, by_authors(papers, site.config.related_papers, related)
+    return related, by_authors(papers, BY_AUTHORS, related)
 
 
 def render_following(site: Site) -> dict[str, bytes]:

@@ -4,7 +4,7 @@ Pure: only processes data. Deterministic: keys in a fixed order, no timestamps (
 header's time is zero). Three kinds of file:
 
 - ``digests/YYYY-MM-DD.json`` beside each day's page: the day's papers in rank order, with
-  their addresses, topics and counts (abstracts are in the dump);
+  their keys, titles, addresses, topics and counts (``DAY_FIELDS``; the rest is in the dump);
 - ``data/papers.jsonl.gz``: every paper of the archive, one JSON object a line, newest first;
 - ``data/paper.schema.json``: the JSON Schema of one line of the dump.
 """
@@ -77,12 +77,16 @@ def record(site: Site, paper: Paper) -> dict:
     return {k: v for k, v in data.items() if k in required or v not in (None, [], "")}
 
 
+#: What a day's JSON says of each paper (the rest, the abstract above all, is in the dump).
+DAY_FIELDS = ("key", "title", "url", "arxiv_id", "tags", "upvotes", "github_stars",
+              "github_repo")
+
+
 def day(site: Site, digest) -> dict:
     papers = []
     for rank, paper in enumerate(digest.papers, start=1):
         line = record(site, paper)
-        del line["abstract"]
-        papers.append({"rank": rank, **line})
+        papers.append({"rank": rank, **{k: line[k] for k in DAY_FIELDS if k in line}})
     return {"format": FORMAT, "date": digest.date.isoformat(),
             "url": site.absolute(layout.digest_page(digest.date)), "papers": papers}
 
