@@ -261,6 +261,48 @@ def run_mkdocs(config: Config, out: Path, *, strict: bool,
             os.environ["SOURCE_DATE_EPOCH"] = previous
 
 
+#: The engines that can turn docs_dir into the site (``digest build --engine``).
+ENGINES = ("mkdocs", "zensical")
+
+
+def run_zensical(config: Config, out: Path, *, strict: bool) -> None:
+    """Zensical (Material's successor, from the same team) on docs_dir, writing ``out``. It
+    reads mkdocs.yml, and wants docs_dir and the site inside the folder of its config: a copy
+    with this build's folders and address is written as ``.zensical.yml`` in the folder that
+    holds both (the project folder), where Zensical keeps its ``.cache`` too (git ignores
+    both). It builds every page every time."""
+    import os
+    import shutil
+    import subprocess
+
+    import yaml
+
+    from generator.config import read_mkdocs_yml
+    executable = shutil.which("zensical")
+    if executable is None:
+        raise BuildError("Zensical is not installed", fix="pip install 'paper-digest[zensical]'")
+    docs, site = Path(config.docs_dir).resolve(), Path(out).resolve()
+    project = Path(os.path.commonpath([docs, site]))
+    data = read_mkdocs_yml(config.config_file)
+    data.update(docs_dir=docs.relative_to(project).as_posix(),
+                site_dir=site.relative_to(project).as_posix(), site_url=config.site_url)
+    theme = data.get("theme") if isinstance(data.get("theme"), dict) else {}
+    if theme.get("custom_dir"):
+        theme["custom_dir"] = str((config.templates / "theme").resolve())
+    # Our plugin is MkDocs'; Zensical runs none of MkDocs' plugins.
+    data["plugins"] = []
+    settings = project / ".zensical.yml"
+    settings.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    result = subprocess.run([executable, "build", "-f", str(settings),
+                             *(["--strict"] if strict else [])], cwd=project,
+                            capture_output=True, text=True, check=False)
+    if result.returncode != 0:
+        said = (result.stderr or result.stdout).strip().splitlines()
+        raise BuildError(f"Zensical failed: {said[-1] if said else result.returncode}",
+                         path=config.config_file, fix="correct what it names, or build with "
+                                                      "--engine mkdocs")
+
+
 def _site_stamp(config: Config, site_dir: Path, strict: bool) -> str:
     """What a built site depends on besides docs_dir: the MkDocs config, the theme overrides,
     where it was built and for which address, and the versions of what built it. A rebuild
@@ -302,7 +344,7 @@ def _lock_beside(folder: Path, what: str):
 def build(content: Path, *, config_file: Path | None = None, out: Path | None = None,
           site_url: str | None = None, strict: bool = False, html: bool = True,
           full: bool = False, progress: Progress = _quiet,
-          docs_dir: Path | None = None) -> BuildResult:
+          docs_dir: Path | None = None, engine: str = "mkdocs") -> BuildResult:
     """Build the site from the archive in ``content``.
 
     Everything is read, checked and rendered before the first file is written, so bad input
@@ -366,7 +408,8 @@ def build(content: Path, *, config_file: Path | None = None, out: Path | None = 
                 files.update(site_assets(config.templates))
                 detail.append(f"{sum(p.endswith('.xml') for p in feeds)} feeds")
             stamp_file = cache / "site.stamp"
-            stamp = _site_stamp(config, site_dir, strict) if html else ""
+            # A site made by another engine is never the base of an incremental one.
+            stamp = _site_stamp(config, site_dir, strict) + engine if html else ""
             with _stage(progress, "write") as detail:
                 (cache / PAGE_INPUTS).unlink(missing_ok=True)
                 written, removed = write_docs(config.docs_dir, files, rendered.kept)
@@ -376,15 +419,19 @@ def build(content: Path, *, config_file: Path | None = None, out: Path | None = 
                 return BuildResult(site=site, written=written, removed=removed, out=None,
                                    kept=len(rendered.kept))
             # A removed page would stay in the site (MkDocs' dirty build never deletes one).
-            incremental = (not full and removed == 0 and (site_dir / "index.html").is_file()
+            incremental = (engine == "mkdocs" and not full and removed == 0
+                           and (site_dir / "index.html").is_file()
                            and stamp_file.is_file() and stamp_file.read_text() == stamp)
             # A build stopped half-way is followed by a full one.
             stamp_file.unlink(missing_ok=True)
             # The new site is made beside the old one and swapped in whole (see sitedir).
             with sitedir.staged(site_dir, reuse=incremental) as stage:
-                with _stage(progress, "mkdocs") as detail:
-                    run_mkdocs(config, stage, strict=strict, last_updated=site.last_updated,
-                               dirty=incremental)
+                with _stage(progress, engine) as detail:
+                    if engine == "zensical":
+                        run_zensical(config, stage, strict=strict)
+                    else:
+                        run_mkdocs(config, stage, strict=strict,
+                                   last_updated=site.last_updated, dirty=incremental)
                     how = "changed pages" if incremental else "every page"
                     detail.append(f"{how} -> {site_dir}")
                 install_sitemap(site, [*rendered.pages, *rendered.kept], stage)

@@ -57,6 +57,9 @@ def make_parser() -> argparse.ArgumentParser:
                        help="the published address, overriding site_url in the config")
     build.add_argument("--strict", action="store_true",
                        help="fail on any MkDocs warning, such as a broken link")
+    build.add_argument("--engine", choices=("mkdocs", "zensical"), default="mkdocs",
+                       help="what turns the pages into HTML: MkDocs with Material (default) "
+                            "or Zensical, its successor (pip install 'paper-digest[zensical]')")
     build.add_argument("--full", action="store_true",
                        help="rebuild every page and search index, even if the last build's "
                             "can be reused (a rebuild reuses them only when that gives the "
@@ -196,7 +199,8 @@ def cmd_build(args, docs_dir: Path | None = None):
     start = time.perf_counter()
     result = build(_content(args), config_file=args.config, out=args.out,
                    site_url=args.site_url, strict=args.strict,
-                   full=getattr(args, "full", False), progress=Reporter(), docs_dir=docs_dir)
+                   full=getattr(args, "full", False), progress=Reporter(), docs_dir=docs_dir,
+                   engine=getattr(args, "engine", "mkdocs"))
     for warning in result.warnings:
         print(f"warning: {warning}", file=sys.stderr)
     site = result.site

@@ -135,6 +135,12 @@ def default_content_dir() -> Path:
     return local if local.is_dir() else data_root() / "content"
 
 
+def read_mkdocs_yml(path: Path) -> dict:
+    """mkdocs.yml as data (MkDocs-only tags read as plain values)."""
+    data = yaml.load(Path(path).read_text(encoding="utf-8"), Loader=_TolerantLoader)  # noqa: S506
+    return data if isinstance(data, dict) else {}
+
+
 def load_config(config_file: Path | None = None, site_url: str | None = None) -> Config:
     """Read mkdocs.yml (the project's, else the embedded default) into a Config.
 

@@ -56,7 +56,7 @@ class _QuietHandler(http.server.SimpleHTTPRequestHandler):
         pass
 
 
-def build_project(folder: Path, site_url: str):
+def build_project(folder: Path, site_url: str, engine: str = "mkdocs"):
     """`digest build --strict` in a project folder, as a user would run it there."""
     import os
 
@@ -66,13 +66,13 @@ def build_project(folder: Path, site_url: str):
     os.chdir(folder)
     try:
         return build(folder / "content", config_file=folder / "mkdocs.yml",
-                     out=folder / "site", site_url=site_url, strict=True)
+                     out=folder / "site", site_url=site_url, strict=True, engine=engine)
     finally:
         os.chdir(previous)
 
 
 @contextlib.contextmanager
-def built_and_served(folder: Path):
+def built_and_served(folder: Path, engine: str = "mkdocs"):
     """Build a project for the address it is then served at, on 127.0.0.1."""
     site = folder / "site"
     site.mkdir(exist_ok=True)
@@ -80,7 +80,7 @@ def built_and_served(folder: Path):
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     url = f"http://127.0.0.1:{server.server_address[1]}/"
     try:
-        result = build_project(folder, url)
+        result = build_project(folder, url, engine)
         threading.Thread(target=server.serve_forever, daemon=True).start()
         yield {"url": url, "site": site, "result": result, "project": folder}
         server.shutdown()

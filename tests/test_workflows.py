@@ -71,6 +71,7 @@ def test_ci_workflow_runs_the_test_suite_on_push_and_pull_request():
     assert set(flow["on"]) == {"push", "pull_request"}
     assert flow["permissions"] == {"contents": "read"}
     assert flow["jobs"]["test"]["steps"][-1]["run"] == "bash .ci/run"
+    assert "pytest tests/test_engines.py" in flow["jobs"]["zensical"]["steps"][-1]["run"]
 
 
 def _expand(value: str, context: dict[str, str]) -> str:
