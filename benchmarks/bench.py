@@ -96,7 +96,8 @@ def make_project(folder: Path, digests: list[Digest]) -> Path:
         shutil.rmtree(folder)
     (folder / "content").mkdir(parents=True)
     shutil.copy(ROOT / "mkdocs.yml", folder / "mkdocs.yml")
-    shutil.copy(ROOT / "content" / "taxonomy.yaml", folder / "content" / "taxonomy.yaml")
+    for name in ("taxonomy.yaml", "topic-model.json"):
+        shutil.copy(ROOT / "content" / name, folder / "content" / name)
     (folder / "templates").symlink_to(ROOT / "templates")
     archive_store.write_digests(folder / "content", digests)
     return folder

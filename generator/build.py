@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from generator import archive as archive_store
-from generator import search, sitedir
+from generator import search, similarity, sitedir
 from generator.background import Background
 from generator.config import PLACEHOLDER_URL, Config, data_root, load_config
 from generator.errors import BuildError
@@ -34,7 +34,7 @@ from generator.files import digest_files, locked, read_folder, replace_bytes, sy
 from generator.layout import Site, gather
 from generator.opendata import render_data
 from generator.pages import render_pages, render_site
-from generator.similarity import Reference, by_authors, related_papers
+from generator.similarity import Reference, by_authors
 from generator.sitemap import render_sitemap
 from generator.tagging import load_taxonomy
 
@@ -44,6 +44,8 @@ TAXONOMY = "taxonomy.yaml"
 #: In the cache: what each paper and digest page in docs_dir was made from
 #: (see pages.render_site).
 PAGE_INPUTS = "page-inputs.json"
+#: In the cache: the tags and related papers of the last build (see ``build``).
+TAGS_KEPT, RELATED_KEPT = "tags.json", "related.json"
 
 
 @dataclass(frozen=True)
@@ -131,15 +133,33 @@ def site_assets(templates: Path) -> dict[str, bytes]:
 BY_AUTHORS = 3
 
 
-def relate(site: Site, taxonomy) -> tuple[dict, dict]:
+def relate(site: Site, taxonomy, previous: dict | None = None) -> tuple[dict, dict, dict]:
     """Related papers (weighing words against the topic model's fixed reference, when there
-    is one) and papers by the same authors."""
+    is one), papers by the same authors, and what the next build can reuse (``previous`` is
+    that of the last build; see similarity.relate)."""
     model = taxonomy.model
     reference = Reference(model.reference_papers, model.reference_frequency) \
         if model and model.reference_papers else None
     papers = list(site.papers)
-    related = related_papers(papers, site.config.related_papers, reference)
-    return related, by_authors(papers, BY_AUTHORS, related)
+    found = similarity.relate(papers, site.config.related_papers, reference,
+                              (previous or {}).get("papers"))
+    version = _version("related", site.config.related_papers, model.reference_frequency
+                       if reference else None)
+    return found.lists, by_authors(papers, BY_AUTHORS, found.lists), {
+        "version": version, "papers": found.state}
+
+
+def _version(*parts: object) -> str:
+    """A fingerprint of what a kept result was made with, this package's code included."""
+    digest = hashlib.sha256(repr(parts).encode())
+    digest_files(digest, read_folder(Path(__file__).parent, "*.py"))
+    return digest.hexdigest()
+
+
+def _kept(path: Path, version: str) -> dict:
+    """A kept result of the last build, if it was made with the same ``version``."""
+    data = _read_json(path)
+    return data if data.get("version") == version else {}
 
 
 def render_following(site: Site) -> dict[str, bytes]:
@@ -289,8 +309,15 @@ def run_zensical(config: Config, out: Path, *, strict: bool) -> None:
     theme = data.get("theme") if isinstance(data.get("theme"), dict) else {}
     if theme.get("custom_dir"):
         theme["custom_dir"] = str((config.templates / "theme").resolve())
-    # Our plugin is MkDocs'; Zensical runs none of MkDocs' plugins.
+    # Our plugin is MkDocs'; Zensical runs none of MkDocs' plugins: its stylesheets (the
+    # "modern" ones Zensical uses) are listed here instead.
     data["plugins"] = []
+    import zensical
+
+    from generator.mkdocs_plugin import theme_stylesheets
+    templates = Path(zensical.__file__).parent / "templates"
+    data["extra_css"] = [*theme_stylesheets([templates], "modern"),
+                         *data.get("extra_css", [])]
     settings = project / ".zensical.yml"
     settings.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
     result = subprocess.run([executable, "build", "-f", str(settings),
@@ -372,12 +399,25 @@ def build(content: Path, *, config_file: Path | None = None, out: Path | None = 
         archive = archive_store.load(Path(content))
         detail.append(f"{len(archive.papers)} papers in {len(archive.digests)} digests, "
                       f"{len(taxonomy.tags)} topics")
+    # What the last build worked out for unchanged papers: their tags (for this taxonomy and
+    # model) and related papers. Kept in the build cache; `--full` starts afresh.
+    cache = config.cache_dir
+    taxonomy_file = taxonomy_path(content)
+    tag_version = _version("tags", taxonomy_file.read_bytes(), (taxonomy_file.with_name(
+        "topic-model.json").read_bytes() if taxonomy_file.with_name("topic-model.json")
+        .is_file() else b""))
+    kept_tags = {} if full else _kept(cache / TAGS_KEPT, tag_version).get("tags", {})
     with _stage(progress, "tag") as detail:
-        site = gather(archive, taxonomy, config, related={})
+        tags_known = dict(kept_tags)
+        site = gather(archive, taxonomy, config, related={}, tags_known=tags_known)
         tagged = sum(bool(p.tags) for p in site.papers)
         detail.append(f"{tagged} of {len(site.papers)} papers tagged")
     with _stage(progress, "relate") as detail:
-        related, authors = relate(site, taxonomy)
+        model = taxonomy.model
+        previous = {} if full else _kept(cache / RELATED_KEPT, _version(
+            "related", config.related_papers, model.reference_frequency
+            if model and model.reference_papers else None))
+        related, authors, related_state = relate(site, taxonomy, previous)
         site = dataclasses.replace(site, related=related, by_authors=authors)
         shown = sum(len(r) for r in related.values())
         detail.append(f"{shown} related papers ({shown / max(len(related), 1):.1f} a paper)")
@@ -414,6 +454,10 @@ def build(content: Path, *, config_file: Path | None = None, out: Path | None = 
                 (cache / PAGE_INPUTS).unlink(missing_ok=True)
                 written, removed = write_docs(config.docs_dir, files, rendered.kept)
                 _write_json(cache / PAGE_INPUTS, rendered.inputs)
+                # (Entries of papers edited since stay: the archive only grows, and so do
+                # they, by one an edit.)
+                _write_json(cache / TAGS_KEPT, {"version": tag_version, "tags": tags_known})
+                _write_json(cache / RELATED_KEPT, related_state)
                 detail.append(f"{written} changed, {removed} removed in {config.docs_dir}")
             if search_job is None:
                 return BuildResult(site=site, written=written, removed=removed, out=None,

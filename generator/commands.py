@@ -280,7 +280,7 @@ def score_relatedness(content: Path, labels_files: list[Path]) -> list[str]:
     for path in labels_files:
         labels.update(read_labels(path))
     site = load_tagged(content)
-    related, _ = relate(site, load_taxonomy(taxonomy_path(content)))
+    related, _, _ = relate(site, load_taxonomy(taxonomy_path(content)))
     score = evaluation.score_related(site.papers, related, labels)
     if not score.links:
         raise DigestError("no related link joins two labelled papers of the archive",

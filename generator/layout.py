@@ -307,9 +307,12 @@ def _hand_tag(text: str) -> Tag:
 
 
 def gather(archive: Archive, taxonomy: Taxonomy, config: Config,
-           related: dict[str, tuple[str, ...]] | None = None) -> Site:
-    """Tag every paper and work out slugs, tag listings and related papers."""
-    tagger = Tagger(taxonomy)
+           related: dict[str, tuple[str, ...]] | None = None,
+           tags_known: dict[str, tuple[str, ...]] | None = None) -> Site:
+    """Tag every paper and work out slugs, tag listings and related papers. ``tags_known``
+    (see ``Tagger.tag``) holds the tags of papers tagged before with this taxonomy and model;
+    it is added to."""
+    tagger = Tagger(taxonomy, known=tags_known)
     tags = list(taxonomy.tags)
     known = {t.id for t in tags}
     by_name = {t.name.casefold(): t.id for t in tags}
@@ -376,6 +379,8 @@ def paper_links(paper: Paper, search: bool = True) -> list[tuple[str, str]]:
         seen.add(url)
         host = url.split("/")[2].lower() if url.count("/") >= 2 else ""
         if any(host == h or host.endswith("." + h) for h in _CODE_HOSTS):
+            if any(label == "Code" for label, _ in out):
+                continue  # the repository the source names first; others are in the abstract
             label = "Code"
         elif url == paper.project_page:
             label = "Project page"

@@ -22,10 +22,12 @@ paper at a time: the cost grows with the archive, not with its square. Ties are 
 
 from __future__ import annotations
 
+import hashlib
 import heapq
 import math
 from collections import Counter
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from generator.records import Paper
 from generator.topicmodel import paper_terms
@@ -34,10 +36,9 @@ from generator.topicmodel import paper_terms
 TERMS_PER_PAPER = 25
 #: Weights of the score (see the module's docstring), and the least score worth showing.
 TOPIC_WEIGHT, AUTHOR_BONUS, MIN_SCORE = 0.5, 0.15, 0.2
-#: A term in more than this share of the reference papers is too common to find candidates.
-MAX_REFERENCE_SHARE = 0.2
-#: A term on more than this many papers finds no candidates either (bounds the work).
-MAX_POSTINGS = 4000
+#: A term in more than this share of the reference papers is too common to find candidates
+#: (fixed by the reference, so that whether two papers are candidates depends on them alone).
+MAX_REFERENCE_SHARE = 0.1
 #: An author with more papers than this (a consortium, a placeholder) relates none.
 MAX_AUTHOR_PAPERS = 200
 
@@ -77,34 +78,76 @@ class Reference:
         return self.frequency.get(term, 0) > MAX_REFERENCE_SHARE * self.papers
 
 
-def _vectors(papers: Sequence[Paper], reference: Reference) -> list[dict[str, float]]:
-    vectors = []
-    for paper in papers:
-        weights = [((1 + math.log(n)) * reference.idf(t), t) for t, n in terms_of(paper).items()]
-        top = heapq.nsmallest(TERMS_PER_PAPER, weights, key=lambda wt: (-wt[0], wt[1]))
-        norm = math.sqrt(sum(w * w for w, _ in top)) or 1.0
-        vectors.append({t: w / norm for w, t in top})
-    return vectors
+def _vector(paper: Paper, reference: Reference) -> dict[str, float]:
+    weights = [((1 + math.log(n)) * reference.idf(t), t) for t, n in terms_of(paper).items()]
+    top = heapq.nsmallest(TERMS_PER_PAPER, weights, key=lambda wt: (-wt[0], wt[1]))
+    norm = math.sqrt(sum(w * w for w, _ in top)) or 1.0
+    return {t: round(w / norm, 6) for w, t in top}
 
 
-def related_papers(papers: Sequence[Paper], k: int = 5,
-                   reference: Reference | None = None) -> dict[str, tuple[str, ...]]:
+def fingerprint(paper: Paper) -> str:
+    """What a paper's relatedness depends on: its text, keywords, topics and authors."""
+    return hashlib.sha1(repr((paper.title, paper.abstract, paper.keywords, paper.tags,
+                              sorted(set(paper.authors)))).encode()).hexdigest()[:16]
+
+
+@dataclass
+class Related:
+    """Each paper's related papers, and what the next build can reuse of this one's work
+    (``state``: by paper key, its fingerprint, word vector and list with scores)."""
+
+    lists: dict[str, tuple[str, ...]]
+    state: dict[str, list]
+
+
+def _order(pair: tuple[float, str]) -> tuple[float, str]:
+    # Equal scores (rounded, so that the order does not hang on the last bits of a sum) are
+    # settled by key.
+    return (-round(pair[0], 9), pair[1])
+
+
+def related_papers(papers: Sequence[Paper], k: int = 5, reference: Reference | None = None,
+                   previous: dict[str, list] | None = None) -> dict[str, tuple[str, ...]]:
     """For each paper key, the keys of up to ``k`` papers most like it, best first."""
+    return relate(papers, k, reference, previous).lists
+
+
+def relate(papers: Sequence[Paper], k: int = 5, reference: Reference | None = None,
+           previous: dict[str, list] | None = None) -> Related:
+    """Related papers of every paper. With ``previous`` (the ``state`` of an earlier run with
+    the same reference and k), only what changed is worked out: the lists of new and changed
+    papers, the lists that held a changed or removed paper, and, for every other paper, the
+    new papers that score above its list's last. Since a pair's score depends on the two
+    papers alone (and whether they are candidates too), that is the result of the whole
+    computation."""
     import numpy as np
 
     papers = list(papers)
     n = len(papers)
-    if n < 2:
-        return {p.key: () for p in papers}
     reference = reference or Reference.of(papers)
-    vectors = _vectors(papers, reference)
+    previous = previous or {}
+    prints = [fingerprint(p) for p in papers]
+    keys = [p.key for p in papers]
+    reused = [previous.get(key) if previous.get(key, [None])[0] == fp else None
+              for key, fp in zip(keys, prints, strict=True)]
+    vectors = [old[1] if old else _vector(p, reference)
+               for p, old in zip(papers, reused, strict=True)]
+    # Rows to work out whole: new and changed papers, and lists that held a changed or removed
+    # paper; every other list only meets the new and changed papers.
+    fresh = {i for i, old in enumerate(reused) if old is None}
+    gone = set(previous) - set(keys) | {keys[i] for i in fresh}
+    whole = fresh | {i for i, old in enumerate(reused)
+                     if old is not None and any(other in gone for other, _ in old[2])}
+    if not whole:
+        lists = {key: tuple(o for o, _ in old[2]) for key, old in zip(keys, reused, strict=True)}
+        return Related(lists, {key: old for key, old in zip(keys, reused, strict=True)})
     postings: dict[str, list[tuple[int, float]]] = {}
     for i, vector in enumerate(vectors):
         for term, weight in vector.items():
             if not reference.common(term):
                 postings.setdefault(term, []).append((i, weight))
     index = {t: (np.array([i for i, _ in p], dtype=np.int64), np.array([w for _, w in p]))
-             for t, p in postings.items() if len(p) <= MAX_POSTINGS}
+             for t, p in postings.items()}
     # Topics as unit vectors of a dense matrix (papers x topics); authors as lists.
     topic_ids = {t: j for j, t in enumerate(sorted({t for p in papers for t in p.tags}))}
     topics = np.zeros((n, max(len(topic_ids), 1)), dtype=np.float32)
@@ -115,15 +158,15 @@ def related_papers(papers: Sequence[Paper], k: int = 5,
     for i, paper in enumerate(papers):
         for author in set(paper.authors):
             by_author.setdefault(author, []).append(i)
-    keys = np.array([p.key for p in papers], dtype=object)
-    related = {}
-    for i, vector in enumerate(vectors):
-        found = [index[t] for t in vector if t in index]
-        ids = np.concatenate([f[0] for f in found]) if found else np.zeros(0, np.int64)
-        weights = np.concatenate([f[1] * vector[t] for t, f in zip(
-            (t for t in vector if t in index), found, strict=True)]) if found else np.zeros(0)
-        authors = [by_author[a] for a in set(papers[i].authors)
-                   if len(by_author[a]) <= MAX_AUTHOR_PAPERS]
+    lists: dict[int, list[tuple[float, str]]] = {}
+    extra: dict[int, list[tuple[float, str]]] = {}
+    for i in sorted(whole):
+        vector = vectors[i]
+        terms = [t for t in vector if t in index]
+        ids = np.concatenate([index[t][0] for t in terms]) if terms else np.zeros(0, np.int64)
+        weights = np.concatenate([index[t][1] * vector[t] for t in terms]) if terms \
+            else np.zeros(0)
+        authors = [by_author[a] for a in set(papers[i].authors)]
         shared = np.concatenate([np.array(a, np.int64) for a in authors]) if authors \
             else np.zeros(0, np.int64)
         candidates, inverse = np.unique(np.concatenate([ids, shared]), return_inverse=True)
@@ -133,15 +176,28 @@ def related_papers(papers: Sequence[Paper], k: int = 5,
             + AUTHOR_BONUS * together
         keep = (candidates != i) & (score >= MIN_SCORE)
         candidates, score = candidates[keep], score[keep]
+        if i in fresh:  # this paper may now be on the lists of the others
+            for j, s in zip(candidates.tolist(), score.tolist(), strict=True):
+                if j not in whole:
+                    extra.setdefault(j, []).append((s, keys[i]))
         if len(candidates) > k:
-            # The k best; equal scores (rounded, so that the order does not hang on the last
-            # bits of a sum) are settled by key.
             floor = np.partition(score, len(score) - k)[len(score) - k] - 1e-9
             candidates, score = candidates[score >= floor], score[score >= floor]
-        order = sorted(range(len(candidates)),
-                       key=lambda c: (-round(float(score[c]), 9), keys[candidates[c]]))
-        related[papers[i].key] = tuple(keys[candidates[c]] for c in order[:k])
-    return related
+        pairs = sorted(((float(s), keys[j]) for j, s in zip(candidates.tolist(), score.tolist(),
+                                                           strict=True)), key=_order)
+        lists[i] = pairs[:k]
+    out: dict[str, tuple[str, ...]] = {}
+    state: dict[str, list] = {}
+    for i, key in enumerate(keys):
+        if i in lists:
+            pairs = lists[i]
+        else:
+            pairs = [(s, o) for o, s in reused[i][2]]
+            if i in extra:
+                pairs = sorted(pairs + extra[i], key=_order)[:k]
+        out[key] = tuple(o for _, o in pairs)
+        state[key] = [prints[i], vectors[i], [[o, s] for s, o in pairs]]
+    return Related(out, state)
 
 
 def by_authors(papers: Sequence[Paper], k: int = 5,

@@ -18,6 +18,7 @@ the tag's ``exclude`` phrases does not count.
 from __future__ import annotations
 
 import bisect
+import hashlib
 import itertools
 import re
 import string
@@ -271,8 +272,12 @@ _NOTHING: frozenset[str] = frozenset()
 class Tagger:
     """Tags papers with one taxonomy. Build once, then call :meth:`explain` or :meth:`tag`."""
 
-    def __init__(self, taxonomy: Taxonomy, use_model: bool = True):
+    def __init__(self, taxonomy: Taxonomy, use_model: bool = True,
+                 known: dict[str, tuple[str, ...]] | None = None):
         self.taxonomy = taxonomy
+        #: Tags already worked out, by ``fingerprint`` of the paper (a build keeps them from
+        #: the last, for this taxonomy and model only); added to by ``tag``.
+        self.known = known if known is not None else {}
         #: Decides the topics it knows with the phrases' evidence; the others go by phrases.
         self.model = taxonomy.model if use_model else None
         self._trie: dict = {}
@@ -426,12 +431,21 @@ class Tagger:
 
     def tag(self, paper: Paper) -> Paper:
         """The paper with its tags: those set by hand, then the matched ones."""
-        scored, _ = self._scored(paper)
-        tags = paper.tags + tuple(self.taxonomy.tags[index].id for index, _ in scored)
-        return replace(paper, tags=tags)
+        key = fingerprint(paper)
+        found = self.known.get(key)
+        if found is None:
+            scored, _ = self._scored(paper)
+            found = self.known[key] = tuple(self.taxonomy.tags[index].id for index, _ in scored)
+        return replace(paper, tags=paper.tags + tuple(found))
 
     def tag_all(self, papers: Iterable[Paper]) -> list[Paper]:
         return [self.tag(p) for p in papers]
+
+
+def fingerprint(paper: Paper) -> str:
+    """What a paper's tags depend on besides the taxonomy: its text, keywords and hand tags."""
+    return hashlib.sha1(repr((paper.title, paper.abstract, paper.keywords,
+                              paper.tags)).encode()).hexdigest()[:16]
 
 
 # -- where a phrase stands ------------------------------------------------------------------

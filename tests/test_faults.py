@@ -140,13 +140,16 @@ pytestmark_linux = pytest.mark.skipif(not Path("/proc/self/stat").exists(), reas
 def test_killed_builds_leave_no_process_and_the_next_build_equals_a_full_one(tmp_path):
     from conftest import make_project
     reference = make_project(tmp_path / "reference")
+    started = time.monotonic()
     subprocess.run([sys.executable, "-m", "generator", "build", "--site-url", URL],
                    cwd=reference, check=True, capture_output=True)
+    took = time.monotonic() - started
     expected = snapshot(reference / "site")
     project = make_project(tmp_path / "project")
     killed = 0
-    # Kills while loading, rendering, feeds and search run beside MkDocs, and while swapping.
-    for seconds in (0.3, 0.9, 1.5, 2.1, 2.7, 3.5):
+    # Kills from start-up to the end, whatever this machine's speed: while loading,
+    # rendering, feeds and search run beside MkDocs, and while swapping.
+    for seconds in (took * f for f in (0.15, 0.3, 0.45, 0.6, 0.75, 0.9)):
         build = digest("build", "--full", "--site-url", URL, cwd=project)
         killed += kill_at(build, seconds)
         nothing_left(build.pid)
@@ -164,13 +167,15 @@ def test_killed_ingests_never_leave_a_broken_archive(tmp_path):
     """Thirteen API days at once, killed at moments from start-up to the last rename."""
     days = [str(p) for p in sorted((DATA / "api").glob("*.json"))]
     reference = tmp_path / "reference"
+    started = time.monotonic()
     subprocess.run([sys.executable, "-m", "generator", "ingest", *days, "--content",
                     str(reference)], check=True, capture_output=True)
+    took = time.monotonic() - started
     killed = 0
     for n in range(12):
         content = tmp_path / f"content-{n}"
         ingest = digest("ingest", *days, "--content", str(content), cwd=tmp_path)
-        killed += kill_at(ingest, 0.1 + 0.05 * n)
+        killed += kill_at(ingest, took * (0.3 + 0.06 * n))
         nothing_left(ingest.pid)
         archive = archive_store.load(content, missing_ok=True)
         # All thirteen days are renamed into place after all are written: all or none.

@@ -184,3 +184,22 @@ def browser_page(tmp_path):
 
         yield open_html
         browser.close()
+
+
+def test_both_parts_match_their_golden_files(update_golden):
+    """The small archive's digest of 11 March, part by part (a message's boundary is random;
+    its parts are not). Review changes like code; regenerate with --update-golden."""
+    from conftest import DATA
+    from generator.build import load_site
+    from generator.config import load_config
+    from generator.mail import choose, message
+
+    site = load_site(DATA / "small", load_config(ROOT / "mkdocs.yml", site_url=URL), related={})
+    digest, papers = choose(site, None)
+    got = parts(message(site, digest, papers, sender="digest@example.org",
+                        to=["reader@example.org"]).as_bytes())
+    for name, kind in (("email.txt", "text/plain"), ("email.html", "text/html")):
+        golden = DATA / "golden" / name
+        if update_golden:
+            golden.write_text(got[kind], encoding="utf-8")
+        assert got[kind] == golden.read_text(encoding="utf-8"), name

@@ -63,3 +63,21 @@ def test_more_by_these_authors_lists_shared_authors_first(labelled):
     for paper in with_any:
         for other in authors[paper.key]:
             assert set(paper.authors) & set(by_key[other].authors)
+
+
+def test_reusing_the_last_run_gives_what_a_whole_run_gives(labelled):
+    """A rebuild works out only what changed (new papers, an edited one, a removed one); its
+    lists are the lists of a run from scratch."""
+    from generator.similarity import relate
+
+    model = labelled["taxonomy"].model
+    reference = Reference(model.reference_papers, model.reference_frequency)
+    tagged = Tagger(labelled["taxonomy"]).tag_all(labelled["papers"])
+    newest = max(p.first_seen for p in tagged)
+    old = [p for p in tagged if p.first_seen < newest]
+    last = relate(old, 5, reference)
+    edited = dataclasses.replace(old[3], abstract=old[3].abstract + " We also study video.")
+    now = [p for p in tagged if p.first_seen == newest] + [edited] + old[4:]
+    again = relate(now, 5, reference, last.state)
+    assert again.lists == relate(now, 5, reference).lists
+    assert set(again.state) == {p.key for p in now}
