@@ -15,6 +15,7 @@ bare mkdocs-material build of the same paper pages with a minimal config and a s
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime
 import json
 import os
@@ -64,10 +65,11 @@ def synthetic_digests(n: int, seed: int = 0) -> list[Digest]:
     sample = archive_store.load(ROOT / "content").papers
     titles = [p.title for p in sample]
     sentences = [s.strip() + "." for p in sample for s in p.abstract.split(". ") if len(s) > 40]
-    names = [f"{first} {last}" for first in ("Wei", "Anna", "Jun", "Maria", "Arjun", "Lena",
-                                               "Omar", "Yuki", "Sofia", "Chen", "Ravi", "Eva")
-             for last in ("Zhang", "Smith", "Kim", "Garcia", "Patel", "Müller", "Rossi",
-                          "Chen", "Nguyen", "Ivanova", "Tanaka", "Okafor")]
+    # About one author for every two papers: most write one or two, a few many (as on the
+    # list), drawn with a skew.
+    firsts = ("Wei", "Anna", "Jun", "Maria", "Arjun", "Lena", "Omar", "Yuki", "Sofia", "Chen",
+              "Ravi", "Eva", "Tom", "Ines", "Kai", "Noor")
+    names = [f"{firsts[k % 16]} {chr(65 + k // 16 % 26)}. Author{k}" for k in range(n // 2 + 16)]
     words = sorted({w for t in titles for w in t.lower().split() if w.isalpha() and len(w) > 5})
     papers = []
     for i in range(n):
@@ -77,7 +79,10 @@ def synthetic_digests(n: int, seed: int = 0) -> list[Digest]:
         # As the API gives them: an arXiv id, authors, upvotes, keywords and a summary.
         arxiv = f"{24 + i // 60_000:02d}{1 + (i // 5000) % 12:02d}.{i % 100_000:05d}"
         papers.append(Paper(key=paper_key(title, arxiv), title=title, abstract=abstract,
-                            arxiv_id=arxiv, authors=tuple(rng.sample(names, rng.randint(2, 9))),
+                            arxiv_id=arxiv, authors=tuple(dict.fromkeys(
+                                names[min(int(rng.paretovariate(1.2)) * rng.randrange(1, 40)
+                                          + rng.randrange(len(names) - 40), len(names) - 1)]
+                                for _ in range(rng.randint(2, 9)))),
                             upvotes=rng.randint(0, 120), keywords=tuple(rng.sample(words, 5)),
                             summary=rng.choice(sentences)))
     days = -(-n // PER_DAY)
@@ -240,17 +245,12 @@ def tagging_alone(folder: Path) -> float:
     return round(time.perf_counter() - start, 2)
 
 
-def first_search_bytes(results: dict, folder: Path) -> None:
-    """What a visitor downloads for a first search, measured in Chromium."""
-    chromium = os.environ.get("CHROMIUM") or "/usr/bin/chromium"
-    if not Path(chromium).exists():
-        results["first_search_kb"] = None
-        return
+@contextlib.contextmanager
+def serving(folder: Path):
+    """The built site of ``folder`` served at SITE_URL while the block runs."""
     import functools
     import http.server
     import threading
-
-    from playwright.sync_api import sync_playwright
 
     class Quiet(http.server.SimpleHTTPRequestHandler):
         def log_message(self, *args):
@@ -261,37 +261,48 @@ def first_search_bytes(results: dict, folder: Path) -> None:
         ("127.0.0.1", port), functools.partial(Quiet, directory=str(folder / "site")))
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
-        with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=chromium, args=[
-                "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"])
-            page = browser.new_page()
-            # Everything of Pagefind's the first search needs: the search UI and engine
-            # (loaded with the page), then the index parts and result fragments it fetches.
-            sizes: list[int] = []
-            page.on("response", lambda r: sizes.append(len(r.body()))
-                    if "/pagefind" in r.url and r.ok else None)
-            page.goto(SITE_URL + "search/")
-            page.wait_for_load_state("networkidle")
-            start = time.perf_counter()
-            page.locator("#pd-search-input").fill("diffusion")
-            page.locator("#pd-results li.pd-result").first.wait_for(timeout=60_000)
-            results["first_search_s"] = round(time.perf_counter() - start, 2)
-            page.wait_for_load_state("networkidle")
-            results["first_search_kb"] = round(sum(sizes) / 1024, 1)
-            # A first view of the home page: every file it loads, as sent with gzip.
-            import gzip
-            view: list[int] = []
-            fresh = browser.new_page()
-            fresh.on("response", lambda r: view.append(len(gzip.compress(r.body())))
-                     if r.ok else None)
-            fresh.goto(SITE_URL)
-            fresh.wait_for_load_state("networkidle")
-            results["first_view_kb_gzip"] = round(sum(view) / 1024, 1)
-            results["first_view_requests"] = len(view)
-            browser.close()
+        yield
     finally:
         server.shutdown()
         server.server_close()
+
+
+def first_search_bytes(results: dict, folder: Path) -> None:
+    """What a visitor downloads for a first search, measured in Chromium."""
+    chromium = os.environ.get("CHROMIUM") or "/usr/bin/chromium"
+    if not Path(chromium).exists():
+        results["first_search_kb"] = None
+        return
+    from playwright.sync_api import sync_playwright
+
+    with serving(folder), sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium, args=[
+            "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"])
+        page = browser.new_page()
+        # Everything of Pagefind's the first search needs: the search UI and engine
+        # (loaded with the page), then the index parts and result fragments it fetches.
+        sizes: list[int] = []
+        page.on("response", lambda r: sizes.append(len(r.body()))
+                if "/pagefind" in r.url and r.ok else None)
+        page.goto(SITE_URL + "search/")
+        page.wait_for_load_state("networkidle")
+        start = time.perf_counter()
+        page.locator("#pd-search-input").fill("diffusion")
+        page.locator("#pd-results li.pd-result").first.wait_for(timeout=60_000)
+        results["first_search_s"] = round(time.perf_counter() - start, 2)
+        page.wait_for_load_state("networkidle")
+        results["first_search_kb"] = round(sum(sizes) / 1024, 1)
+        # A first view of the home page: every file it loads, as sent with gzip.
+        import gzip
+        view: list[int] = []
+        fresh = browser.new_page()
+        fresh.on("response", lambda r: view.append(len(gzip.compress(r.body())))
+                 if r.ok else None)
+        fresh.goto(SITE_URL)
+        fresh.wait_for_load_state("networkidle")
+        results["first_view_kb_gzip"] = round(sum(view) / 1024, 1)
+        results["first_view_requests"] = len(view)
+        browser.close()
 
 
 LIGHTHOUSE_PAGES = {"home": "", "day": "digests/{day}/", "paper": "papers/{paper}/",
@@ -307,22 +318,10 @@ def lighthouse(results: dict, folder: Path) -> None:
     if not binary.exists() or not Path(chromium).exists():
         results["lighthouse"] = None
         return
-    import functools
-    import http.server
-    import threading
-
-    class Quiet(http.server.SimpleHTTPRequestHandler):
-        def log_message(self, *args):
-            pass
-
-    port = int(SITE_URL.rsplit(":", 1)[1].strip("/"))
-    server = http.server.ThreadingHTTPServer(
-        ("127.0.0.1", port), functools.partial(Quiet, directory=str(folder / "site")))
-    threading.Thread(target=server.serve_forever, daemon=True).start()
     day = sorted((folder / "site" / "digests").glob("20*/"))[-1].name
     paper = sorted((folder / "site" / "papers").iterdir())[0].name
     scores = {}
-    try:
+    with serving(folder):
         for name, path in LIGHTHOUSE_PAGES.items():
             out = folder / f"lighthouse-{name}.json"
             subprocess.run([str(binary), SITE_URL + path.format(day=day, paper=paper),
@@ -339,9 +338,6 @@ def lighthouse(results: dict, folder: Path) -> None:
             scores[name]["cls"] = round(data["audits"]["cumulative-layout-shift"]
                                         ["numericValue"], 3)
             scores["benchmark_index"] = data.get("environment", {}).get("benchmarkIndex")
-    finally:
-        server.shutdown()
-        server.server_close()
     results["lighthouse"] = scores
 
 

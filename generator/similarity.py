@@ -41,6 +41,8 @@ TOPIC_WEIGHT, AUTHOR_BONUS, MIN_SCORE = 0.5, 0.15, 0.2
 MAX_REFERENCE_SHARE = 0.1
 #: An author with more papers than this (a consortium, a placeholder) relates none.
 MAX_AUTHOR_PAPERS = 200
+#: The state's entry for the authors over that limit (not a paper key: keys have no spaces).
+PROLIFIC = "prolific authors"
 
 
 def terms_of(paper: Paper) -> Counter:
@@ -132,15 +134,27 @@ def relate(papers: Sequence[Paper], k: int = 5, reference: Reference | None = No
               for key, fp in zip(keys, prints, strict=True)]
     vectors = [old[1] if old else _vector(p, reference)
                for p, old in zip(papers, reused, strict=True)]
+    by_author: dict[str, list[int]] = {}
+    for i, paper in enumerate(papers):
+        for author in set(paper.authors):
+            by_author.setdefault(author, []).append(i)
+    # An author on more than MAX_AUTHOR_PAPERS papers (a consortium, a placeholder) relates
+    # none of them: whether a pair shares an author that counts depends on the archive there,
+    # so the papers of an author who just passed the limit are worked out again.
+    prolific = {a for a, papers_of in by_author.items() if len(papers_of) > MAX_AUTHOR_PAPERS}
+    was = set(previous.get(PROLIFIC, [None, None, []])[2]) if previous else set()
+    newly = prolific - was
     # Rows to work out whole: new and changed papers, and lists that held a changed or removed
     # paper; every other list only meets the new and changed papers.
     fresh = {i for i, old in enumerate(reused) if old is None}
-    gone = set(previous) - set(keys) | {keys[i] for i in fresh}
+    fresh |= {i for a in newly if previous for i in by_author[a]}
+    gone = set(previous) - set(keys) - {PROLIFIC} | {keys[i] for i in fresh}
     whole = fresh | {i for i, old in enumerate(reused)
                      if old is not None and any(other in gone for other, _ in old[2])}
     if not whole:
         lists = {key: tuple(o for o, _ in old[2]) for key, old in zip(keys, reused, strict=True)}
-        return Related(lists, {key: old for key, old in zip(keys, reused, strict=True)})
+        state = {key: old for key, old in zip(keys, reused, strict=True)}
+        return Related(lists, state | {PROLIFIC: ["", {}, sorted(prolific)]})
     postings: dict[str, list[tuple[int, float]]] = {}
     for i, vector in enumerate(vectors):
         for term, weight in vector.items():
@@ -154,10 +168,8 @@ def relate(papers: Sequence[Paper], k: int = 5, reference: Reference | None = No
     for i, paper in enumerate(papers):
         if paper.tags:
             topics[i, [topic_ids[t] for t in paper.tags]] = 1 / math.sqrt(len(paper.tags))
-    by_author: dict[str, list[int]] = {}
-    for i, paper in enumerate(papers):
-        for author in set(paper.authors):
-            by_author.setdefault(author, []).append(i)
+    by_author_ids = {a: np.array(ids, dtype=np.int64) for a, ids in by_author.items()
+                     if a not in prolific}
     lists: dict[int, list[tuple[float, str]]] = {}
     extra: dict[int, list[tuple[float, str]]] = {}
     for i in sorted(whole):
@@ -166,9 +178,8 @@ def relate(papers: Sequence[Paper], k: int = 5, reference: Reference | None = No
         ids = np.concatenate([index[t][0] for t in terms]) if terms else np.zeros(0, np.int64)
         weights = np.concatenate([index[t][1] * vector[t] for t in terms]) if terms \
             else np.zeros(0)
-        authors = [by_author[a] for a in set(papers[i].authors)]
-        shared = np.concatenate([np.array(a, np.int64) for a in authors]) if authors \
-            else np.zeros(0, np.int64)
+        authors = [by_author_ids[a] for a in set(papers[i].authors) if a in by_author_ids]
+        shared = np.concatenate(authors) if authors else np.zeros(0, np.int64)
         candidates, inverse = np.unique(np.concatenate([ids, shared]), return_inverse=True)
         text = np.bincount(inverse[: len(ids)], weights=weights, minlength=len(candidates))
         together = np.minimum(np.bincount(inverse[len(ids):], minlength=len(candidates)), 2)
@@ -197,6 +208,7 @@ def relate(papers: Sequence[Paper], k: int = 5, reference: Reference | None = No
                 pairs = sorted(pairs + extra[i], key=_order)[:k]
         out[key] = tuple(o for _, o in pairs)
         state[key] = [prints[i], vectors[i], [[o, s] for s, o in pairs]]
+    state[PROLIFIC] = ["", {}, sorted(prolific)]
     return Related(out, state)
 
 

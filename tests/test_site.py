@@ -3,15 +3,19 @@ requests, small pages, and the same bytes on every build."""
 
 from __future__ import annotations
 
+import dataclasses
+import datetime
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import lxml.html
 
-from conftest import make_project, snapshot
+from conftest import ROOT, build_project, make_project, snapshot
 from generator import archive as archive_store
+from generator.records import Digest
 
 
 def pages(site: Path):
@@ -140,3 +144,26 @@ def test_every_internal_link_resolves(served_sample):
             if not (file.is_file() or (file / "index.html").is_file()):
                 broken.append((page.relative_to(site).as_posix(), href))
     assert broken == []
+
+
+def test_a_day_of_200_papers_stays_a_light_page(tmp_path):
+    """The heaviest day the list has had is about 200 papers: at most 150 KB of HTML, with the
+    first 40 as cards (abstracts included) and the rest one line each."""
+    day = datetime.date(2026, 4, 29)
+    sample = archive_store.load(ROOT / "content").papers
+    papers = tuple(dataclasses.replace(sample[i % len(sample)], key=f"p{i}",
+                                       title=f"{sample[i % len(sample)].title} ({i})")
+                   for i in range(200))
+    project = make_project(tmp_path / "project", content=None)
+    (project / "content").mkdir()
+    for name in ("taxonomy.yaml", "topic-model.json"):
+        shutil.copy(ROOT / "content" / name, project / "content" / name)
+    archive_store.write_digests(project / "content",
+                                [Digest(date=day, papers=papers).with_date(day)])
+    build_project(project, "https://example.org/digest/")
+    page = project / "site" / "digests" / "2026-04-29" / "index.html"
+    assert page.stat().st_size <= 150_000
+    doc = lxml.html.parse(str(page)).getroot()
+    assert len(doc.find_class("pd-card")) == 40
+    rows = [ol for ol in doc.iter("ol") if ol.get("class") == "pd-rows"]
+    assert len(rows) == 1 and len(rows[0].findall("li")) == 160
