@@ -73,16 +73,22 @@ def synthetic_digests(n: int, seed: int = 0) -> list[Digest]:
     words = sorted({w for t in titles for w in t.lower().split() if w.isalpha() and len(w) > 5})
     papers = []
     for i in range(n):
-        left, right = rng.choice(titles), rng.choice(titles)
-        title = f"{left.split(':')[0]}: {right.split(':')[-1].strip()} ({i})"
-        abstract = " ".join(rng.sample(sentences, rng.randint(5, 9)))
+        # Lengths as on the list (API days: titles 74 characters on average, abstracts 1,400,
+        # ten authors): the start of one real title and the end of another, and sentences up
+        # to a drawn length.
+        left, right = rng.choice(titles).split(), rng.choice(titles).split()
+        title = " ".join(left[:len(left) // 2 + 1] + right[len(right) // 2 + 1:])
+        length, parts = min(max(rng.gauss(1300, 350), 500), 2500), []
+        while sum(map(len, parts)) < length:
+            parts.append(rng.choice(sentences))
+        abstract = " ".join(parts)
         # As the API gives them: an arXiv id, authors, upvotes, keywords and a summary.
         arxiv = f"{24 + i // 60_000:02d}{1 + (i // 5000) % 12:02d}.{i % 100_000:05d}"
         papers.append(Paper(key=paper_key(title, arxiv), title=title, abstract=abstract,
                             arxiv_id=arxiv, authors=tuple(dict.fromkeys(
                                 names[min(int(rng.paretovariate(1.2)) * rng.randrange(1, 40)
                                           + rng.randrange(len(names) - 40), len(names) - 1)]
-                                for _ in range(rng.randint(2, 9)))),
+                                for _ in range(rng.randint(3, 18)))),
                             upvotes=rng.randint(0, 120), keywords=tuple(rng.sample(words, 5)),
                             summary=rng.choice(sentences)))
     days = -(-n // PER_DAY)

@@ -211,7 +211,7 @@ def test_the_archive_leads_to_a_past_digest_and_its_month(served_sample, watched
 def test_the_light_dark_toggle_works(served_sample, watched):
     page = watched.page
     page.goto(served_sample["url"])
-    scheme = "document.body.getAttribute('data-md-color-scheme')"
+    scheme = "document.documentElement.getAttribute('data-md-color-scheme')"
     assert page.evaluate(scheme) == "default"
     toggle = page.locator("button.pd-scheme")
     assert toggle.get_attribute("aria-label") == "Switch to dark mode"
@@ -226,7 +226,10 @@ def test_a_reader_who_prefers_dark_gets_dark(served_sample, browser):
     try:
         page = context.new_page()
         page.goto(served_sample["url"])
-        assert page.evaluate("document.body.getAttribute('data-md-color-scheme')") == "slate"
+        scheme = "document.documentElement.getAttribute('data-md-color-scheme')"
+        assert page.evaluate(scheme) == "slate"
+        # The scheme's colours reach the page (set on <html>, they cascade to everything).
+        assert page.evaluate("getComputedStyle(document.body).backgroundColor") == "rgb(22, 24, 29)"
     finally:
         context.close()
 

@@ -105,7 +105,7 @@ def test_urls_survive_a_new_digest(tmp_path):
     pages = render(after, config.templates)
     for paper in before.papers:
         page = pages[after.paper_page(after.by_key[paper.key])].decode()
-        assert f"# {md(paper.title)}\n" in page
+        assert f"<h1>{html_text(paper.title)}</h1>\n" in page
 
 
 def test_every_sample_paper_has_a_page_and_is_on_its_digest_pages():

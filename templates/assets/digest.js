@@ -6,8 +6,7 @@
   var KEY = "paper-digest.scheme";
 
   function scheme(name) {
-    document.documentElement.dataset.scheme = name;
-    document.body.setAttribute("data-md-color-scheme", name);
+    document.documentElement.setAttribute("data-md-color-scheme", name);
     var button = document.querySelector(".pd-scheme");
     if (button) {
       button.textContent = name === "slate" ? "Light" : "Dark";
@@ -19,10 +18,10 @@
   function setUpScheme() {
     var button = document.querySelector(".pd-scheme");
     if (!button) return;
-    scheme(document.documentElement.dataset.scheme || "default");
+    scheme(document.documentElement.getAttribute("data-md-color-scheme") || "default");
     button.hidden = false;
     button.addEventListener("click", function () {
-      var next = document.body.getAttribute("data-md-color-scheme") === "slate" ? "default" : "slate";
+      var next = document.documentElement.getAttribute("data-md-color-scheme") === "slate" ? "default" : "slate";
       try { localStorage.setItem(KEY, next); } catch (e) { /* private mode: this page only */ }
       scheme(next);
     });
