@@ -459,9 +459,13 @@ def build(content: Path, *, config_file: Path | None = None, out: Path | None = 
                 _write_json(cache / TAGS_KEPT, {"version": tag_version, "tags": tags_known})
                 _write_json(cache / RELATED_KEPT, related_state)
                 detail.append(f"{written} changed, {removed} removed in {config.docs_dir}")
+            # The pages are on disk: their text is not held while MkDocs (which holds every
+            # page it builds) runs.
+            page_paths, kept = [*rendered.pages, *rendered.kept], len(rendered.kept)
+            del rendered, files, feeds
             if search_job is None:
                 return BuildResult(site=site, written=written, removed=removed, out=None,
-                                   kept=len(rendered.kept))
+                                   kept=kept)
             # A removed page would stay in the site (MkDocs' dirty build never deletes one).
             incremental = (engine == "mkdocs" and not full and removed == 0
                            and (site_dir / "index.html").is_file()
@@ -478,7 +482,7 @@ def build(content: Path, *, config_file: Path | None = None, out: Path | None = 
                                    last_updated=site.last_updated, dirty=incremental)
                     how = "changed pages" if incremental else "every page"
                     detail.append(f"{how} -> {site_dir}")
-                install_sitemap(site, [*rendered.pages, *rendered.kept], stage)
+                install_sitemap(site, page_paths, stage)
                 with _stage(progress, "search") as detail:
                     indexed = search_job.result()
                     search.install(indexed, cache / "search", stage)
@@ -497,4 +501,4 @@ def build(content: Path, *, config_file: Path | None = None, out: Path | None = 
                         "--site-url",)
         return BuildResult(site=site, written=written, removed=removed, out=site_dir,
                            incremental=incremental, reindexed=indexed.reindexed,
-                           kept=len(rendered.kept), warnings=warnings)
+                           kept=kept, warnings=warnings)

@@ -5,7 +5,8 @@ Our page (templates/theme/main.html) lists ``extra_css`` only: the plugin puts M
 stylesheets first (their names carry a hash that changes with Material's version), so that
 ``mkdocs build`` and ``mkdocs serve`` work as ``digest build`` does. Each line's leading white
 space goes (a line break stays, so no two words join); a page with preformatted text is left
-as it is.
+as it is. A page's Markdown source is dropped once it is converted (MkDocs holds every page in
+memory until the end).
 """
 
 from __future__ import annotations
@@ -41,6 +42,12 @@ class Plugin(BasePlugin):
         theirs = [p for p in theme_stylesheets(config.theme.dirs) if p not in own]
         config.extra_css[:0] = theirs
         return config
+
+    def on_page_content(self, html: str, page, config, files) -> str:
+        # MkDocs keeps every page until it has rendered them all: without its Markdown source
+        # (the title comes from the front matter, which stays), about half the memory.
+        page.markdown = ""
+        return html
 
     def on_post_page(self, output: str, page, config) -> str:
         return compact(output)

@@ -16,8 +16,9 @@ authors. A paper lists up to k others with at least ``MIN_SCORE``: fewer, rather
 ones. The score of a pair depends on the two papers alone, so a new day changes an old
 paper's list only where a new paper scores higher than one it had.
 
-Candidates come from an inverted index of the papers' strongest words, scored with numpy a
-paper at a time: the cost grows with the archive, not with its square. Ties are broken by key.
+Candidates are the papers that share a term or an author, found and scored for a block of
+papers at a time by sparse matrix products (scipy): the cost grows with the pairs that share a
+term, not with the square of the archive. Ties are broken by key.
 """
 
 from __future__ import annotations
@@ -39,6 +40,8 @@ TOPIC_WEIGHT, AUTHOR_BONUS, MIN_SCORE = 0.5, 0.15, 0.2
 #: A term in more than this share of the reference papers is too common to find candidates
 #: (fixed by the reference, so that whether two papers are candidates depends on them alone).
 MAX_REFERENCE_SHARE = 0.1
+#: Papers whose candidates are worked out in one sparse product (memory grows with it).
+BLOCK_ROWS = 500
 #: An author with more papers than this (a consortium, a placeholder) relates none.
 MAX_AUTHOR_PAPERS = 200
 #: The state's entry for the authors over that limit (not a paper key: keys have no spaces).
@@ -85,6 +88,17 @@ def _vector(paper: Paper, reference: Reference) -> dict[str, float]:
     top = heapq.nsmallest(TERMS_PER_PAPER, weights, key=lambda wt: (-wt[0], wt[1]))
     norm = math.sqrt(sum(w * w for w, _ in top)) or 1.0
     return {t: round(w / norm, 6) for w, t in top}
+
+
+def _rows(rows: list[list[tuple[int, float]]], width: int):
+    """A sparse matrix (CSR) of these rows of (column, value) pairs, columns in order."""
+    import numpy as np
+    from scipy import sparse
+
+    indptr = np.cumsum([0] + [len(r) for r in rows], dtype=np.int64)
+    indices = np.fromiter((j for r in rows for j, _ in r), dtype=np.int32, count=indptr[-1])
+    data = np.fromiter((w for r in rows for _, w in r), dtype=np.float64, count=indptr[-1])
+    return sparse.csr_matrix((data, indices, indptr), shape=(len(rows), max(width, 1)))
 
 
 def fingerprint(paper: Paper) -> str:
@@ -155,48 +169,55 @@ def relate(papers: Sequence[Paper], k: int = 5, reference: Reference | None = No
         lists = {key: tuple(o for o, _ in old[2]) for key, old in zip(keys, reused, strict=True)}
         state = {key: old for key, old in zip(keys, reused, strict=True)}
         return Related(lists, state | {PROLIFIC: ["", {}, sorted(prolific)]})
-    postings: dict[str, list[tuple[int, float]]] = {}
-    for i, vector in enumerate(vectors):
-        for term, weight in vector.items():
-            if not reference.common(term):
-                postings.setdefault(term, []).append((i, weight))
-    index = {t: (np.array([i for i, _ in p], dtype=np.int64), np.array([w for _, w in p]))
-             for t, p in postings.items()}
-    # Topics as unit vectors of a dense matrix (papers x topics); authors as lists.
+    # Papers x terms (words) and papers x authors as sparse matrices: a block of rows times
+    # the transpose gives every candidate of those rows with its word score, and its number of
+    # shared authors, in one product (scipy's, in C): the cost is the pairs that share a term.
+    terms = {t: j for j, t in enumerate(sorted({t for v in vectors for t in v
+                                                 if not reference.common(t)}))}
+    words = _rows([sorted((terms[t], w) for t, w in v.items() if t in terms) for v in vectors],
+                  len(terms))
+    authors = {a: j for j, a in enumerate(sorted(a for a, ids in by_author.items()
+                                                  if len(ids) > 1 and a not in prolific))}
+    shared = _rows([sorted((authors[a], 1.0) for a in set(p.authors) if a in authors)
+                    for p in papers], len(authors))
+    words_t, shared_t = words.T.tocsr(), shared.T.tocsr()
+    # Topics as bit masks: the cosine of two tag sets is the shared bits over the root of the
+    # product of their sizes.
     topic_ids = {t: j for j, t in enumerate(sorted({t for p in papers for t in p.tags}))}
-    topics = np.zeros((n, max(len(topic_ids), 1)), dtype=np.float32)
+    masks = np.zeros((n, len(topic_ids) // 64 + 1), dtype=np.uint64)
     for i, paper in enumerate(papers):
-        if paper.tags:
-            topics[i, [topic_ids[t] for t in paper.tags]] = 1 / math.sqrt(len(paper.tags))
-    by_author_ids = {a: np.array(ids, dtype=np.int64) for a, ids in by_author.items()
-                     if a not in prolific}
+        for t in set(paper.tags):
+            masks[i, topic_ids[t] // 64] |= np.uint64(1 << topic_ids[t] % 64)
+    sizes = np.array([len(set(p.tags)) for p in papers], dtype=np.float64)
+    inverse_root = np.divide(1.0, np.sqrt(sizes), out=np.zeros(n), where=sizes > 0)
+    in_whole = np.zeros(n, dtype=bool)
+    in_whole[list(whole)] = True
     lists: dict[int, list[tuple[float, str]]] = {}
     extra: dict[int, list[tuple[float, str]]] = {}
-    for i in sorted(whole):
-        vector = vectors[i]
-        terms = [t for t in vector if t in index]
-        ids = np.concatenate([index[t][0] for t in terms]) if terms else np.zeros(0, np.int64)
-        weights = np.concatenate([index[t][1] * vector[t] for t in terms]) if terms \
-            else np.zeros(0)
-        authors = [by_author_ids[a] for a in set(papers[i].authors) if a in by_author_ids]
-        shared = np.concatenate(authors) if authors else np.zeros(0, np.int64)
-        candidates, inverse = np.unique(np.concatenate([ids, shared]), return_inverse=True)
-        text = np.bincount(inverse[: len(ids)], weights=weights, minlength=len(candidates))
-        together = np.minimum(np.bincount(inverse[len(ids):], minlength=len(candidates)), 2)
-        score = (1 - TOPIC_WEIGHT) * text + TOPIC_WEIGHT * (topics[candidates] @ topics[i]) \
-            + AUTHOR_BONUS * together
-        keep = (candidates != i) & (score >= MIN_SCORE)
-        candidates, score = candidates[keep], score[keep]
-        if i in fresh:  # this paper may now be on the lists of the others
-            for j, s in zip(candidates.tolist(), score.tolist(), strict=True):
-                if j not in whole:
+    rows = np.array(sorted(whole), dtype=np.int64)
+    for block in np.array_split(rows, max(1, len(rows) // BLOCK_ROWS)):
+        score = ((1 - TOPIC_WEIGHT) * (words[block] @ words_t)
+                 + AUTHOR_BONUS * (shared[block] @ shared_t).minimum(2)).tocsr()
+        owner = np.repeat(block, np.diff(score.indptr))
+        both = np.bitwise_count(masks[owner] & masks[score.indices]).sum(axis=1, dtype=np.float64)
+        score.data += TOPIC_WEIGHT * both * inverse_root[owner] * inverse_root[score.indices]
+        for r, i in enumerate(block.tolist()):
+            begin, stop = score.indptr[r], score.indptr[r + 1]
+            candidates, value = score.indices[begin:stop], score.data[begin:stop]
+            keep = (candidates != i) & (value >= MIN_SCORE)
+            candidates, value = candidates[keep], value[keep]
+            if i in fresh:  # this paper may now be on the lists of the others
+                outside = ~in_whole[candidates]
+                for j, s in zip(candidates[outside].tolist(), value[outside].tolist(),
+                                strict=True):
                     extra.setdefault(j, []).append((s, keys[i]))
-        if len(candidates) > k:
-            floor = np.partition(score, len(score) - k)[len(score) - k] - 1e-9
-            candidates, score = candidates[score >= floor], score[score >= floor]
-        pairs = sorted(((float(s), keys[j]) for j, s in zip(candidates.tolist(), score.tolist(),
-                                                           strict=True)), key=_order)
-        lists[i] = pairs[:k]
+            if len(candidates) > k:
+                floor = np.partition(value, len(value) - k)[len(value) - k] - 1e-9
+                candidates, value = candidates[value >= floor], value[value >= floor]
+            pairs = sorted(((float(s), keys[j]) for j, s in zip(candidates.tolist(),
+                                                               value.tolist(), strict=True)),
+                           key=_order)
+            lists[i] = pairs[:k]
     out: dict[str, tuple[str, ...]] = {}
     state: dict[str, list] = {}
     for i, key in enumerate(keys):
@@ -216,20 +237,38 @@ def by_authors(papers: Sequence[Paper], k: int = 5,
                related: dict[str, tuple[str, ...]] | None = None) -> dict[str, tuple[str, ...]]:
     """For each paper key, up to ``k`` other papers with an author in common, most shared
     authors first, then newest, then key; papers already among its related ones left out."""
+    import numpy as np
+
     related = related or {}
+    papers = list(papers)
+    n = len(papers)
+    keys = [p.key for p in papers]
+    index = {key: i for i, key in enumerate(keys)}
     by_author: dict[str, list[int]] = {}
     for i, paper in enumerate(papers):
         for author in set(paper.authors):
             by_author.setdefault(author, []).append(i)
+    authors = {a: j for j, a in enumerate(sorted(
+        a for a, ids in by_author.items() if 1 < len(ids) <= MAX_AUTHOR_PAPERS))}
+    shared = _rows([sorted((authors[a], 1.0) for a in set(p.authors) if a in authors)
+                    for p in papers], len(authors))
+    shared_t = shared.T.tocsr()
+    # Newest first, then by key: a paper's place in that order settles ties of shared authors.
+    order = sorted(range(n), key=lambda j: (-papers[j].last_seen.toordinal(), keys[j]))
+    place = np.empty(n, dtype=np.int64)
+    place[order] = np.arange(n)
     out = {}
-    for i, paper in enumerate(papers):
-        shared: Counter = Counter()
-        for author in set(paper.authors):
-            if len(by_author[author]) <= MAX_AUTHOR_PAPERS:
-                shared.update(j for j in by_author[author] if j != i)
-        skip = set(related.get(paper.key, ()))
-        ranked = sorted((j for j in shared if papers[j].key not in skip),
-                        key=lambda j: (-shared[j], -papers[j].last_seen.toordinal(),
-                                       papers[j].key))
-        out[paper.key] = tuple(papers[j].key for j in ranked[:k])
+    for block in np.array_split(np.arange(n), max(1, n // BLOCK_ROWS)):
+        counts = (shared[block] @ shared_t).tocsr()
+        for r, i in enumerate(block.tolist()):
+            begin, stop = counts.indptr[r], counts.indptr[r + 1]
+            others, count = counts.indices[begin:stop], counts.data[begin:stop]
+            skip = [i] + [index[o] for o in related.get(keys[i], ()) if o in index]
+            keep = ~np.isin(others, skip)
+            others, count = others[keep], count[keep]
+            rank = count * (n + 1) - place[others]  # more shared authors first, then newer
+            if len(others) > k:
+                top = np.argpartition(-rank, k)[:k]
+                others, rank = others[top], rank[top]
+            out[keys[i]] = tuple(keys[j] for j in others[np.argsort(-rank)].tolist())
     return out
