@@ -4,10 +4,15 @@ papers that share a labelled topic; a new day only adds closer papers to old lis
 from __future__ import annotations
 
 import dataclasses
+import datetime
+
+import pytest
 
 from conftest import LABELS
+from generator import similarity
 from generator.evaluation import read_labels, score_related
-from generator.similarity import Reference, by_authors, related_papers
+from generator.records import Appearance, Paper
+from generator.similarity import Reference, by_authors, relate, related_papers
 from generator.tagging import Tagger
 
 
@@ -68,8 +73,6 @@ def test_more_by_these_authors_lists_shared_authors_first(labelled):
 def test_reusing_the_last_run_gives_what_a_whole_run_gives(labelled):
     """A rebuild works out only what changed (new papers, an edited one, a removed one); its
     lists are the lists of a run from scratch."""
-    from generator.similarity import relate
-
     model = labelled["taxonomy"].model
     reference = Reference(model.reference_papers, model.reference_frequency)
     tagged = Tagger(labelled["taxonomy"]).tag_all(labelled["papers"])
@@ -81,3 +84,47 @@ def test_reusing_the_last_run_gives_what_a_whole_run_gives(labelled):
     again = relate(now, 5, reference, last.state)
     assert again.lists == relate(now, 5, reference).lists
     assert set(again.state) - {"prolific authors"} == {p.key for p in now}
+
+
+def _paper(key: str, authors: tuple[str, ...], day: int, abstract: str = "") -> Paper:
+    return Paper(key=key, title=f"Paper {key}", abstract=abstract or f"About {key}.",
+                 authors=authors, appearances=(Appearance(datetime.date(2026, 3, day), 1),))
+
+
+def test_more_by_these_authors_ranks_by_shared_authors_then_newest_then_key():
+    papers = [_paper("x", ("Ann", "Bo"), 10), _paper("old-one", ("Ann",), 1),
+              _paper("both", ("Ann", "Bo"), 2), _paper("new-one", ("Bo",), 9),
+              _paper("b-same-day", ("Ann",), 5), _paper("a-same-day", ("Bo",), 5),
+              _paper("stranger", ("Cy",), 11)]
+    found = by_authors(papers, 4)
+    assert found["x"] == ("both", "new-one", "a-same-day", "b-same-day")
+    assert found["stranger"] == ()
+    # Papers already among the related ones are left out, and the next ones move up.
+    assert by_authors(papers, 4, {"x": ("both",)})["x"] == (
+        "new-one", "a-same-day", "b-same-day", "old-one")
+
+
+def test_an_author_on_too_many_papers_relates_none(monkeypatch):
+    monkeypatch.setattr(similarity, "MAX_AUTHOR_PAPERS", 3)
+    # One topic, nothing else in common: only the shared author makes them candidates.
+    team = [dataclasses.replace(_paper(f"t{i}", ("Consortium", f"Member {i}"), 1 + i),
+                                tags=("robotics",)) for i in range(4)]
+    assert all(found == () for found in by_authors(team, 5).values())
+    # Related lists: the consortium's papers are not candidates through it; a run that reuses
+    # the one before the consortium passed the limit gives what a whole run gives.
+    before = relate(team[:3], 5)
+    assert before.lists["t0"]  # three papers: the consortium still counts
+    again = relate(team, 5, previous=before.state)
+    assert again.lists == relate(team, 5).lists
+    assert all(found == () for found in again.lists.values())
+
+
+@pytest.mark.parametrize("block", [1, 2, 500])
+def test_blocks_of_any_size_give_the_same_lists(labelled, monkeypatch, block):
+    model = labelled["taxonomy"].model
+    reference = Reference(model.reference_papers, model.reference_frequency)
+    tagged = Tagger(labelled["taxonomy"]).tag_all(labelled["papers"])[:120]
+    whole = relate(tagged, 5, reference).lists
+    monkeypatch.setattr(similarity, "BLOCK_ROWS", block)
+    assert relate(tagged, 5, reference).lists == whole
+    assert by_authors(tagged, 3, whole) == by_authors(tagged, 3, whole)
