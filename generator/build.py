@@ -439,7 +439,10 @@ def build(content: Path, *, config_file: Path | None = None, out: Path | None = 
                 previous = {path: key for path, key in previous.items()
                             if (config.docs_dir / path).is_file()}
                 rendered = render_site(site, previous)
-                files = {path: text.encode("utf-8") for path, text in rendered.pages.items()}
+                # Each page's text is let go once encoded: a page is held once, not twice.
+                page_paths = [*rendered.pages, *rendered.kept]
+                files = {path: rendered.pages.pop(path).encode("utf-8")
+                         for path in list(rendered.pages)}
                 detail.append(f"{len(files)} Markdown pages rendered, "
                               f"{len(rendered.kept)} paper and digest pages unchanged")
             with _stage(progress, "feeds") as detail:
@@ -461,7 +464,7 @@ def build(content: Path, *, config_file: Path | None = None, out: Path | None = 
                 detail.append(f"{written} changed, {removed} removed in {config.docs_dir}")
             # The pages are on disk: their text is not held while MkDocs (which holds every
             # page it builds) runs.
-            page_paths, kept = [*rendered.pages, *rendered.kept], len(rendered.kept)
+            kept = len(rendered.kept)
             del rendered, files, feeds
             if search_job is None:
                 return BuildResult(site=site, written=written, removed=removed, out=None,
