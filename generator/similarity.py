@@ -101,6 +101,15 @@ def _rows(rows: list[list[tuple[int, float]]], width: int):
     return sparse.csr_matrix((data, indices, indptr), shape=(len(rows), max(width, 1)))
 
 
+def _papers_of_authors(papers: Sequence[Paper]) -> dict[str, list[int]]:
+    """Each author's papers, as positions in ``papers``."""
+    by_author: dict[str, list[int]] = {}
+    for i, paper in enumerate(papers):
+        for author in set(paper.authors):
+            by_author.setdefault(author, []).append(i)
+    return by_author
+
+
 def fingerprint(paper: Paper) -> str:
     """What a paper's relatedness depends on: its text, keywords, topics and authors."""
     return hashlib.sha1(repr((paper.title, paper.abstract, paper.keywords, paper.tags,
@@ -148,10 +157,7 @@ def relate(papers: Sequence[Paper], k: int = 5, reference: Reference | None = No
               for key, fp in zip(keys, prints, strict=True)]
     vectors = [old[1] if old else _vector(p, reference)
                for p, old in zip(papers, reused, strict=True)]
-    by_author: dict[str, list[int]] = {}
-    for i, paper in enumerate(papers):
-        for author in set(paper.authors):
-            by_author.setdefault(author, []).append(i)
+    by_author = _papers_of_authors(papers)
     # An author on more than MAX_AUTHOR_PAPERS papers (a consortium, a placeholder) relates
     # none of them: whether a pair shares an author that counts depends on the archive there,
     # so the papers of an author who just passed the limit are worked out again.
@@ -244,10 +250,7 @@ def by_authors(papers: Sequence[Paper], k: int = 5,
     n = len(papers)
     keys = [p.key for p in papers]
     index = {key: i for i, key in enumerate(keys)}
-    by_author: dict[str, list[int]] = {}
-    for i, paper in enumerate(papers):
-        for author in set(paper.authors):
-            by_author.setdefault(author, []).append(i)
+    by_author = _papers_of_authors(papers)
     authors = {a: j for j, a in enumerate(sorted(
         a for a, ids in by_author.items() if 1 < len(ids) <= MAX_AUTHOR_PAPERS))}
     shared = _rows([sorted((authors[a], 1.0) for a in set(p.authors) if a in authors)
