@@ -110,6 +110,16 @@ def _papers_of_authors(papers: Sequence[Paper]) -> dict[str, list[int]]:
     return by_author
 
 
+def _author_matrix(papers: Sequence[Paper], by_author: dict[str, list[int]]):
+    """Papers x authors (1 where a paper has the author) and its transpose, for the authors who
+    can relate papers: on two or more, and on no more than MAX_AUTHOR_PAPERS."""
+    authors = {a: j for j, a in enumerate(sorted(
+        a for a, ids in by_author.items() if 1 < len(ids) <= MAX_AUTHOR_PAPERS))}
+    shared = _rows([sorted((authors[a], 1.0) for a in set(p.authors) if a in authors)
+                    for p in papers], len(authors))
+    return shared, shared.T.tocsr()
+
+
 def fingerprint(paper: Paper) -> str:
     """What a paper's relatedness depends on: its text, keywords, topics and authors."""
     return hashlib.sha1(repr((paper.title, paper.abstract, paper.keywords, paper.tags,
@@ -182,11 +192,8 @@ def relate(papers: Sequence[Paper], k: int = 5, reference: Reference | None = No
                                                  if not reference.common(t)}))}
     words = _rows([sorted((terms[t], w) for t, w in v.items() if t in terms) for v in vectors],
                   len(terms))
-    authors = {a: j for j, a in enumerate(sorted(a for a, ids in by_author.items()
-                                                  if len(ids) > 1 and a not in prolific))}
-    shared = _rows([sorted((authors[a], 1.0) for a in set(p.authors) if a in authors)
-                    for p in papers], len(authors))
-    words_t, shared_t = words.T.tocsr(), shared.T.tocsr()
+    shared, shared_t = _author_matrix(papers, by_author)
+    words_t = words.T.tocsr()
     # Topics as bit masks: the cosine of two tag sets is the shared bits over the root of the
     # product of their sizes.
     topic_ids = {t: j for j, t in enumerate(sorted({t for p in papers for t in p.tags}))}
@@ -251,11 +258,7 @@ def by_authors(papers: Sequence[Paper], k: int = 5,
     keys = [p.key for p in papers]
     index = {key: i for i, key in enumerate(keys)}
     by_author = _papers_of_authors(papers)
-    authors = {a: j for j, a in enumerate(sorted(
-        a for a, ids in by_author.items() if 1 < len(ids) <= MAX_AUTHOR_PAPERS))}
-    shared = _rows([sorted((authors[a], 1.0) for a in set(p.authors) if a in authors)
-                    for p in papers], len(authors))
-    shared_t = shared.T.tocsr()
+    shared, shared_t = _author_matrix(papers, by_author)
     # Newest first, then by key: a paper's place in that order settles ties of shared authors.
     order = sorted(range(n), key=lambda j: (-papers[j].last_seen.toordinal(), keys[j]))
     place = np.empty(n, dtype=np.int64)
