@@ -11,6 +11,7 @@ address: a paper's or a digest day's (weeks and months likewise), the same in ev
 from __future__ import annotations
 
 import datetime
+import html
 import json
 import re
 import xml.etree.ElementTree as ET
@@ -33,6 +34,12 @@ JSON_FEED_VERSION = "https://jsonfeed.org/version/1.1"
 
 def xml_text(text: str) -> str:
     return _NOT_XML.sub("", text)
+
+
+def _rss_text(text: str) -> str:
+    """Text for an RSS element that readers render as HTML (title, description, category):
+    HTML that shows exactly the text, so ``<img onerror=...>`` in a summary stays words."""
+    return html.escape(xml_text(text), quote=False)
 
 
 def _moment(date: datetime.date) -> datetime.datetime:
@@ -102,11 +109,15 @@ class Feed:
 
 
 def _xml(site: Site, feed: Feed, path: str, atom: bool) -> bytes:
+    """RSS 2.0 or Atom. Atom says which elements are text (title, summary, category labels
+    are); RSS readers read title, description and category as HTML, so there each text is
+    written as HTML that shows exactly that text (escaped once more than XML needs)."""
+    text = xml_text if atom else _rss_text
     config = site.config
     out = FeedGenerator()
     out.id(site.absolute(feed.page))
-    out.title(xml_text(feed.title))
-    out.subtitle(xml_text(feed.subtitle) or xml_text(feed.title))
+    out.title(text(feed.title))
+    out.subtitle(text(feed.subtitle) or text(feed.title))
     out.author({"name": xml_text(config.site_name)})
     # rel="self" first: feedgen uses the last link it is given as the RSS <link>.
     out.link(href=f"{config.site_url}{path}", rel="self")
@@ -120,15 +131,15 @@ def _xml(site: Site, feed: Feed, path: str, atom: bool) -> bytes:
         entry = out.add_entry(order="append")
         entry.id(item.id)
         entry.guid(item.id, permalink=True)
-        entry.title(xml_text(item.title))
+        entry.title(text(item.title))
         entry.link(href=item.url)
         entry.published(_moment(item.published))
         entry.updated(_moment(item.updated))
         entry.pubDate(_moment(item.updated))
-        entry.summary(xml_text(item.summary))
+        entry.summary(text(item.summary))
         entry.content(item.content, type="html")
         for term, label, scheme in item.categories:
-            entry.category(term=term, label=xml_text(label), scheme=scheme)
+            entry.category(term=term, label=text(label), scheme=scheme)
         for author in item.authors:
             entry.author({"name": xml_text(author)})
     return out.atom_str(pretty=True) if atom else out.rss_str(pretty=True)
