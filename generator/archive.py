@@ -33,6 +33,17 @@ def digest_path(content: Path, date: datetime.date) -> Path:
     return content / DIGESTS / f"{date.isoformat()}.yaml"
 
 
+def newest_day(content: Path) -> datetime.date | None:
+    """The newest day of the archive, by its files' names (nothing is read)."""
+    days = []
+    for path in (Path(content) / DIGESTS).glob("*.yaml"):
+        try:
+            days.append(datetime.date.fromisoformat(path.stem))
+        except ValueError:
+            continue
+    return max(days, default=None)
+
+
 def load(content: Path, *, missing_ok: bool = False) -> Archive:
     """Read every digest file; report every bad file at once. With ``missing_ok``, a content
     folder that does not exist yet is an empty archive (the first ingest makes it)."""

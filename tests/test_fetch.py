@@ -7,7 +7,9 @@ import datetime
 import http.server
 import json
 import threading
+import time
 import urllib.parse
+from pathlib import Path
 from unittest.mock import ANY
 
 import pytest
@@ -26,7 +28,7 @@ DAY = datetime.date(2026, 3, 6)
 class ScriptedAPI:
     """Answers each request with the next scripted (status, headers, body) for its page."""
 
-    def __init__(self, port: int = 0):
+    def __init__(self, port: int = 0, host: str = "127.0.0.1"):
         self.script: dict[int, list[tuple[int, dict, bytes]]] = {}
         self.requests: list[tuple[dict, str]] = []
         self.requests_headers: list[dict] = []
@@ -43,6 +45,13 @@ class ScriptedAPI:
                     queue[0] if queue else (200, {}, b"[]"))
                 if status == "raw":  # the body is the whole answer, status line included
                     self.wfile.write(body)
+                    return
+                if status == "drip":  # the whole answer, status line too, a byte at a time
+                    with contextlib.suppress(ConnectionError, OSError):
+                        for byte in body:
+                            self.wfile.write(bytes([byte]))
+                            self.wfile.flush()
+                            threading.Event().wait(0.2)
                     return
                 if status == "trickle":
                     self.send_response(200)
@@ -62,8 +71,9 @@ class ScriptedAPI:
             def log_message(self, *args):
                 pass
 
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", port), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/api/daily_papers"
+        self.server = http.server.ThreadingHTTPServer((host, port), Handler)
+        self.server.daemon_threads = True
+        self.url = f"http://{host}:{self.server.server_address[1]}/api/daily_papers"
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
     def answer(self, page, *responses) -> None:
@@ -105,7 +115,7 @@ def test_fetch_command_ingests_the_day(api, project, capsys):
     assert code == 0
     assert out.splitlines() == [
         "2026-03-06: 3 papers, 0 new to the archive -> content/digests/2026-03-06.yaml",
-        "Fetched 1 day (1 requests): 3 papers, 0 new to the archive; 0 empty days."]
+        "Fetched 1 day (1 request): 3 papers, 0 new to the archive; 0 empty days."]
     archive = archive_store.load(project / "content")
     assert archive.digests[1].date == DAY and len(archive.digests[1].papers) == 3
     # Already known from the page of 11 March by title: the same papers, now with more dates.
@@ -262,7 +272,7 @@ def test_counts_are_of_distinct_papers(api, project):
     api.answer(1, (200, {}, FIXTURE[:2]))
     lines = fetch_command(content=project / "content", date=DAY, api=api.url,
                           sleep=lambda s: None)
-    assert lines[-1].startswith("Fetched 1 day (1 requests): 2 papers,")
+    assert lines[-1].startswith("Fetched 1 day (1 request): 2 papers,")
 
 
 def test_the_pace_keeps_within_the_limit_and_a_token_is_sent(api, project, monkeypatch):
@@ -289,19 +299,39 @@ def test_a_plain_fetch_catches_up_and_fetches_the_last_days_again():
     assert plan(today=TODAY, newest=d(2026, 3, 16), log={}) == [
         d(2026, 3, 14), d(2026, 3, 15), d(2026, 3, 16), d(2026, 3, 17), d(2026, 3, 18),
         d(2026, 3, 19), d(2026, 3, 20)]
-    # A long gap: at most 14 days back.
-    assert plan(today=TODAY, newest=d(2025, 1, 1), log={})[0] == d(2026, 3, 6)
     # A new archive: yesterday and today.
     assert plan(today=TODAY, newest=None, log={}) == [d(2026, 3, 19), TODAY]
 
 
-def test_a_range_skips_complete_days_but_not_recent_ones():
+def test_a_plain_fetch_after_a_long_gap_asks_for_every_day_of_it():
+    """Newest archived day 2026-08-21, today 2026-12-02: the 103 days between are all asked
+    for (a bound of 14 days once skipped 88 of them without a word)."""
+    d = datetime.date
+    days = plan(today=d(2026, 12, 2), newest=d(2026, 8, 21), log={})
+    assert days[0] == d(2026, 8, 19) and days[-1] == d(2026, 12, 2)
+    assert len(days) == (d(2026, 12, 2) - d(2026, 8, 19)).days + 1
+    # Days the log marks complete are not asked for again; the others are.
+    log = {day.isoformat(): {"complete": True} for day in days[:50]}
+    assert plan(today=d(2026, 12, 2), newest=d(2026, 8, 21), log=log) == days[50:]
+
+
+def test_a_range_skips_complete_days():
     d = datetime.date
     log = {"2026-03-01": {"complete": True}, "2026-03-02": {"complete": False},
            "2026-03-18": {"complete": True}}
     days = plan(today=TODAY, newest=None, log=log, start=d(2026, 3, 1), end=d(2026, 3, 30))
     assert days[0] == d(2026, 3, 2) and days[-1] == TODAY
-    assert d(2026, 3, 18) in days  # within the last 3 days: its list may still grow
+    assert d(2026, 3, 18) not in days and d(2026, 3, 19) in days
+
+
+def test_a_day_is_complete_two_days_after_and_an_empty_one_a_week_after():
+    from generator.fetch import complete
+    d = datetime.date
+    assert not complete(d(2026, 3, 2), 20, d(2026, 3, 3))
+    assert complete(d(2026, 3, 2), 20, d(2026, 3, 4))
+    # An empty weekday may still fill in: asked for again until a week has passed.
+    assert not complete(d(2026, 3, 2), 0, d(2026, 3, 8))
+    assert complete(d(2026, 3, 2), 0, d(2026, 3, 9))
 
 
 def test_an_interrupted_range_resumes_without_asking_again(api, project, capsys):
@@ -311,7 +341,7 @@ def test_an_interrupted_range_resumes_without_asking_again(api, project, capsys)
                  end=datetime.date(2026, 3, 8), today=TODAY, sleep=lambda s: None)
     with pytest.raises(FetchError) as error:
         fetch_command(**first)
-    assert str(error.value).endswith("1 earlier days are kept, run again to resume")
+    assert str(error.value).endswith("1 earlier day is kept, run again to resume")
     asked = len(api.requests)
     api.answer(("2026-03-07", 0), (200, {}, []))
     lines = fetch_command(**first)
@@ -327,3 +357,128 @@ def test_a_later_fetch_adds_papers_and_never_removes_any(api, project):
     fetch_command(content=project / "content", date=DAY, api=api.url, sleep=lambda s: None)
     day = next(d for d in archive_store.load(project / "content").digests if d.date == DAY)
     assert len(day.papers) == 3
+
+
+# -- redirects, slow servers and oversized answers ----------------------------------------------
+
+@pytest.fixture
+def other_host():
+    """A second server on another loopback address: another host as far as a client knows."""
+    server = ScriptedAPI(host="127.0.0.2")
+    yield server
+    server.server.shutdown()
+    server.server.server_close()
+
+
+def test_the_token_is_never_sent_to_another_host_after_a_redirect(api, other_host, project):
+    api.answer(0, (302, {"Location": other_host.url + "?date=2026-03-06&limit=100&p=0"}, b""))
+    other_host.answer(0, (200, {}, FIXTURE))
+    items = fetch_day(api.url, DAY, client=Client(sleep=lambda s: None, token="secret"))
+    assert len(items) == 3
+    assert api.requests_headers[0]["Authorization"] == "Bearer secret"
+    assert "Authorization" not in other_host.requests_headers[0]
+    assert "secret" not in json.dumps(other_host.requests_headers)
+
+
+def test_a_redirect_on_the_same_host_keeps_the_token(api, project):
+    api.answer(0, (301, {"Location": "/api/daily_papers?date=2026-03-06&limit=100&p=1"}, b""))
+    api.answer(1, (200, {}, FIXTURE))
+    fetch_day(api.url, DAY, client=Client(sleep=lambda s: None, token="secret"))
+    assert [h.get("Authorization") for h in api.requests_headers] == ["Bearer secret"] * 2
+
+
+def test_redirects_elsewhere_than_http_are_refused_at_once(api, project, capsys):
+    before = snapshot(project / "content")
+    api.answer(0, (302, {"Location": "ftp://127.0.0.1/daily_papers"}, b""))
+    err = fetch_error(api, capsys, "--date", "2026-03-06")
+    assert "the API redirected to ftp://127.0.0.1/daily_papers, which is not an http(s) " \
+        "address - check --api" in err
+    assert len(api.requests) == 1
+    assert snapshot(project / "content") == before
+
+
+def test_a_redirect_loop_stops_after_three(api, project, capsys):
+    api.answer(0, (302, {"Location": api.url + "?date=2026-03-06&limit=100&p=0"}, b""))
+    err = fetch_error(api, capsys, "--date", "2026-03-06")
+    assert "the API redirected more than 3 times" in err
+    assert len(api.requests) == 4
+
+
+def test_the_deadline_holds_while_the_status_line_and_headers_drip(api, project, capsys):
+    """A server that sends its answer a byte every 0.2 s, status line included: each byte
+    arrives well within the socket's time limit, and still the fetch ends at its deadline."""
+    api.answer(0, ("drip", {}, b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+                                b"X-Padding: " + b"x" * 500 + b"\r\n\r\n[]"))
+    started = time.monotonic()
+    err = fetch_error(api, capsys, "--date", "2026-03-06", "--deadline", "2")
+    assert time.monotonic() - started < 15
+    assert "the fetch took longer than its deadline of 2 s" in err
+
+
+def test_the_deadline_holds_while_a_body_drips(api, project, capsys):
+    api.answer(0, ("trickle", {}, json.dumps(FIXTURE).encode()))
+    started = time.monotonic()
+    err = fetch_error(api, capsys, "--date", "2026-03-06", "--deadline", "1")
+    assert time.monotonic() - started < 15
+    assert "the fetch took longer than its deadline of 1 s" in err
+    assert "asks to wait" not in err
+
+
+def test_a_page_longer_than_asked_for_is_refused(api, project, capsys):
+    """A server that ignores limit=100 and sends 10,000 papers on a page."""
+    before = snapshot(project / "content")
+    many = [{"paper": {"id": f"2603.{n:05d}", "title": f"Paper {n}", "summary": "S."}}
+            for n in range(10_000)]
+    api.answer(0, (200, {}, many))
+    err = fetch_error(api, capsys, "--date", "2026-03-06")
+    assert "the API sent 10000 papers on a page of at most 100" in err
+    assert snapshot(project / "content") == before
+
+
+def test_a_day_holds_a_bounded_number_of_papers(api, project, monkeypatch):
+    monkeypatch.setattr("generator.fetch.MAX_DAY_PAPERS", 3)
+    api.answer(0, (200, {}, FIXTURE[:2]))
+    api.answer(1, (200, {}, FIXTURE[:2]))
+    with pytest.raises(FetchError) as error:
+        fetch_day(api.url, DAY, page_size=2, sleep=lambda s: None)
+    assert "the API gave more than 3 papers for one day" in str(error.value)
+
+
+def test_an_item_whose_paper_is_null_is_read_from_its_own_fields(api, project, capsys):
+    items = json.loads(json.dumps(FIXTURE))
+    items[1]["paper"] = None
+    api.answer(0, (200, {}, items))
+    assert main(["fetch", "--date", "2026-03-06", "--api", api.url]) == 0
+    captured = capsys.readouterr()
+    assert captured.err == "" and "3 papers" in captured.out
+    assert json.loads((project / "content" / "fetched.json").read_text())["days"][
+        "2026-03-06"]["papers"] == 3
+
+
+def test_an_item_without_a_title_writes_nothing_and_logs_nothing(api, project, capsys):
+    before = snapshot(project / "content")
+    api.answer(0, (200, {}, [FIXTURE[0], {"paper": None}]))
+    err = fetch_error(api, capsys, "--date", "2026-03-06")
+    assert "item 2 has no title" in err
+    assert snapshot(project / "content") == before
+
+
+def test_a_reversed_range_is_an_error(api, project, capsys):
+    err = fetch_error(api, capsys, "--from", "2026-08-21", "--to", "2026-08-01")
+    assert err == ("--from 2026-08-21 is after --to 2026-08-01 - swap them: --from 2026-08-01 "
+                   "--to 2026-08-21\n")
+    assert api.requests == []
+
+
+def test_a_day_after_today_is_an_error(api, project, capsys):
+    err = fetch_error(api, capsys, "--date", "9999-12-31")
+    assert err.startswith("--date 9999-12-31 is after today (")
+    assert api.requests == []
+
+
+def test_a_fetch_log_entry_that_is_not_an_object_is_one_line(api, project, capsys):
+    (project / "content" / "fetched.json").write_text('{"days": {"2026-03-06": 7}}')
+    err = fetch_error(api, capsys, "--date", "2026-03-06")
+    assert err == (f"{Path('content') / 'fetched.json'}:1: the entry '2026-03-06' is not a day "
+                   "with an object - delete the entry (or the file); the next fetch asks for "
+                   "the day again\n")
