@@ -181,21 +181,31 @@ def sort_newest_first(papers: Iterable[Paper]) -> list[Paper]:
 def assign_keys(digest: Digest, known: Iterable[Paper]) -> Digest:
     """Give each paper of an incoming digest the key the archive already uses for it.
 
-    A paper is the same as a known one when the arXiv ids agree, else when the title identities
-    agree. An unknown paper keeps the key it was read with. Papers repeated within the digest
-    are merged into their first place."""
+    A paper is the same as a known one when the arXiv ids agree, else when the title
+    identities agree and at most one of the two has an arXiv id: an arXiv id is an identity,
+    so two papers with two ids are two papers, whatever their titles. An unknown paper keeps
+    the key it was read with. Papers repeated within the digest are merged into their first
+    place."""
     by_arxiv: dict[str, str] = {}
-    by_title: dict[str, str] = {}
-    for p in known:
-        if p.arxiv_id:
-            by_arxiv.setdefault(p.arxiv_id, p.key)
-        by_title.setdefault(p.identity, p.key)
-    out: dict[str, Paper] = {}
-    for paper in digest.papers:
-        key = (by_arxiv.get(paper.arxiv_id or "") or by_title.get(paper.identity) or paper.key)
-        paper = dataclasses.replace(paper, key=key)
-        out[key] = merge_paper(out[key], paper) if key in out else paper
+    by_title: dict[str, list[str]] = {}
+    #: The arXiv id each key has by now (a paper read without one may gain it here).
+    ids: dict[str, str | None] = {}
+
+    def remember(paper: Paper, key: str) -> None:
         if paper.arxiv_id:
             by_arxiv.setdefault(paper.arxiv_id, key)
-        by_title.setdefault(paper.identity, key)
+        if key not in ids:
+            by_title.setdefault(paper.identity, []).append(key)
+        ids[key] = ids.get(key) or paper.arxiv_id
+
+    for p in known:
+        remember(p, p.key)
+    out: dict[str, Paper] = {}
+    for paper in digest.papers:
+        key = by_arxiv.get(paper.arxiv_id or "") or next(
+            (k for k in by_title.get(paper.identity, ())
+             if not ids[k] or not paper.arxiv_id or ids[k] == paper.arxiv_id), paper.key)
+        paper = dataclasses.replace(paper, key=key)
+        out[key] = merge_paper(out[key], paper) if key in out else paper
+        remember(out[key], key)
     return dataclasses.replace(digest, papers=tuple(out.values()))

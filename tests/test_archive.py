@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import json
 import shutil
 from pathlib import Path
 
@@ -130,6 +131,48 @@ def test_the_same_paper_found_by_arxiv_id_under_another_title(tmp_path):
     assert len(archive.papers) == 3
     paper = next(p for p in archive.papers if p.key == "2603.04511")
     assert paper.dates == (datetime.date(2026, 3, 6), datetime.date(2026, 3, 9))
+
+
+def _api_item(arxiv_id: str, title: str, author: str) -> dict:
+    return {"paper": {"id": arxiv_id, "title": title, "summary": f"The report of {author}.",
+                      "authors": [{"name": author}]}}
+
+
+def test_two_arxiv_papers_with_one_title_stay_two_papers(tmp_path):
+    """An arXiv id is an identity: 'Technical Report' by Alice and 'Technical report.' by Bob
+    are two papers, on one day and on two days."""
+    content = tmp_path / "content"
+    day = tmp_path / "2025-02-03.json"
+    day.write_text(json.dumps([_api_item("2502.00001", "Technical Report", "Alice"),
+                               _api_item("2502.00002", "Technical report.", "Bob")]))
+    later = tmp_path / "2025-02-04.json"
+    later.write_text(json.dumps([_api_item("2502.00003", "TECHNICAL REPORT", "Carol"),
+                                 _api_item("2502.00001", "Technical Report", "Alice")]))
+    ingest_files([day, later], content=content)
+    papers = {p.key: p for p in archive_store.load(content).papers}
+    assert sorted(papers) == ["2502.00001", "2502.00002", "2502.00003"]
+    assert [(k, p.authors, p.abstract) for k, p in sorted(papers.items())] == [
+        ("2502.00001", ("Alice",), "The report of Alice."),
+        ("2502.00002", ("Bob",), "The report of Bob."),
+        ("2502.00003", ("Carol",), "The report of Carol.")]
+    assert len(papers["2502.00001"].dates) == 2
+
+
+def test_a_paper_known_by_title_gains_one_arxiv_id_not_two(tmp_path):
+    """A page gave 'Technical Report' without an id; the API then lists two papers of that
+    title: the first takes the page's paper, the second is a paper of its own."""
+    content = tmp_path / "content"
+    page = tmp_path / "page.yaml"
+    page.write_text("date: 2025-02-01\npapers:\n- title: Technical Report\n"
+                    "  abstract: The report of someone.\n", encoding="utf-8")
+    day = tmp_path / "2025-02-03.json"
+    day.write_text(json.dumps([_api_item("2502.00001", "Technical Report", "Alice"),
+                               _api_item("2502.00002", "Technical report.", "Bob")]))
+    ingest_files([page, day], content=content)
+    papers = sorted(archive_store.load(content).papers, key=lambda p: p.key)
+    assert [(p.key, p.arxiv_id, p.authors) for p in papers] == [
+        ("2502.00002", "2502.00002", ("Bob",)),
+        ("technical-report", "2502.00001", ("Alice",))]
 
 
 def test_empty_api_day_writes_nothing(tmp_path):
