@@ -15,7 +15,7 @@ import urllib.parse
 from dataclasses import dataclass
 
 from generator.config import Config
-from generator.records import Archive, Digest, Paper, sort_newest_first
+from generator.records import Archive, Digest, Paper, sort_newest_first, title_identity
 from generator.similarity import related_papers
 from generator.tagging import Tag, Tagger, Taxonomy
 from generator.urls import assign_slugs, slugify
@@ -95,8 +95,9 @@ def day_data(date: datetime.date) -> str:
     return f"digests/{date.isoformat()}.json"
 
 
-def organization_page(name: str) -> str:
-    return f"organizations/{slugify(name)}.md"
+def organization_page(slug: str) -> str:
+    """An organisation's page, by its slug (see ``Organization``)."""
+    return f"organizations/{slug}.md"
 
 
 def url_of(path: str) -> str:
@@ -261,6 +262,55 @@ def rising_topics(site: Site, most: int = 5) -> list[tuple[Tag, int, int]]:
 
 
 @dataclass(frozen=True)
+class Organization:
+    """An organisation the source names for papers. Names that differ only in case,
+    punctuation or spacing ("Zhejiang University", "Zhejiang university") are one."""
+
+    #: What readers see: the variant the source gives most papers, else the first seen.
+    name: str
+    #: Its page's permanent name (``organizations/<slug>/``), from the name with case and
+    #: punctuation ignored; never a generated page's.
+    slug: str
+    #: Its papers, newest first.
+    papers: tuple[Paper, ...]
+
+
+def organization_identity(name: str) -> str:
+    """The name with case, punctuation and spacing ignored: two names with one identity are
+    one organisation."""
+    return title_identity(name) or name.strip()
+
+
+def organizations_of(papers: list[Paper]) -> dict[str, Organization]:
+    """Every organisation of the papers (newest first), by identity, in identity order. Pure.
+
+    Slugs are given oldest first (by the day an organisation's first paper appeared): when two
+    identities give one slug the earlier keeps it, so a page's address never changes."""
+    grouped: dict[str, list[Paper]] = {}
+    for paper in papers:
+        if paper.organization:
+            grouped.setdefault(organization_identity(paper.organization), []).append(paper)
+    def first(identity: str) -> tuple:
+        oldest = min(grouped[identity], key=lambda p: (p.first_seen, p.appearances[0].rank))
+        return oldest.first_seen, oldest.appearances[0].rank, identity
+    slugs = assign_slugs(sorted(grouped, key=first), reserved=ORGANIZATION_PAGES)
+    out = {}
+    for identity in sorted(grouped):
+        members = grouped[identity]
+        counts: dict[str, int] = {}
+        # Oldest first, so that a tie goes to the variant seen first.
+        for paper in sorted(members, key=lambda p: (p.first_seen, p.appearances[0].rank)):
+            counts[paper.organization] = counts.get(paper.organization, 0) + 1
+        name = max(counts, key=lambda n: counts[n])
+        out[identity] = Organization(name=name, slug=slugs[identity], papers=tuple(members))
+    return out
+
+
+#: Names under organizations/ that are not an organisation's page.
+ORGANIZATION_PAGES = frozenset({"index"})
+
+
+@dataclass(frozen=True)
 class Site:
     """Everything pages and feeds are made from, gathered once."""
 
@@ -279,8 +329,13 @@ class Site:
     related: dict[str, tuple[str, ...]]
     #: For each paper key, other papers that share an author with it, best first.
     by_authors: dict[str, tuple[str, ...]] = dataclasses.field(default_factory=dict)
-    #: Papers of each organisation the source named, newest first.
-    organizations: dict[str, tuple[Paper, ...]] = dataclasses.field(default_factory=dict)
+    #: Each organisation the source named, by identity (``organization_identity``).
+    organizations: dict[str, Organization] = dataclasses.field(default_factory=dict)
+
+    def organization_of(self, paper: Paper) -> Organization | None:
+        if not paper.organization:
+            return None
+        return self.organizations.get(organization_identity(paper.organization))
 
     def paper_page(self, paper: Paper) -> str:
         return f"papers/{self.slugs[paper.key]}.md"
@@ -346,15 +401,11 @@ def gather(archive: Archive, taxonomy: Taxonomy, config: Config,
             tag_papers[tag_id].append(paper)
     if related is None:
         related = related_papers(papers, config.related_papers)  # (tests; builds pass theirs)
-    organizations: dict[str, list[Paper]] = {}
-    for paper in papers:  # newest first already
-        if paper.organization:
-            organizations.setdefault(paper.organization, []).append(paper)
     return Site(config=config, digests=digests, papers=tuple(papers), by_key=by_key,
                 tags=tuple(tags), tags_by_id={t.id: t for t in tags},
                 tag_papers={k: tuple(sort_newest_first(v)) for k, v in tag_papers.items()},
                 slugs=slugs, related=related,
-                organizations={k: tuple(v) for k, v in sorted(organizations.items())})
+                organizations=organizations_of(papers))
 
 
 _CODE_HOSTS = ("github.com", "gitlab.com", "bitbucket.org", "codeberg.org", "huggingface.co")

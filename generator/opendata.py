@@ -42,7 +42,15 @@ SCHEMA = {
         "url": {"type": "string", "format": "uri", "description": "The paper's page."},
         "arxiv_id": {"type": "string"},
         "authors": {"type": "array", "items": {"type": "string"}},
+        "author_accounts": {"type": "object", "additionalProperties": {"type": "string"},
+                            "description": "Author name -> Hugging Face account, for the "
+                                           "authors who claimed the paper there."},
         "organization": {"type": "string"},
+        "published": {"type": "string", "format": "date", "description": "The arXiv date."},
+        "submitter": {"type": "string", "description": "Who put it on the list."},
+        "comments": {"type": "integer", "description": "Comments on its Hugging Face page "
+                                                      "when the list was read."},
+        "thumbnail": {"type": "string", "format": "uri"},
         "appearances": {
             "type": "array", "minItems": 1, "description": "Every digest the paper was on.",
             "items": {"type": "object", "required": ["date", "rank"],
@@ -66,7 +74,11 @@ def record(site: Site, paper: Paper) -> dict:
     data = {"format": FORMAT, "key": paper.key, "title": paper.title, "abstract": paper.abstract,
             "summary": summary_of(paper), "url": site.paper_url(paper),
             "arxiv_id": paper.arxiv_id, "authors": list(paper.authors),
+            "author_accounts": dict(paper.author_accounts),
             "organization": paper.organization,
+            "published": paper.published.isoformat() if paper.published else None,
+            "submitter": paper.submitter, "comments": paper.comments,
+            "thumbnail": paper.thumbnail,
             "appearances": [{"date": a.date.isoformat(), "rank": a.rank}
                             for a in paper.appearances],
             "tags": list(paper.tags), "keywords": list(paper.keywords),
@@ -74,7 +86,7 @@ def record(site: Site, paper: Paper) -> dict:
             "github_stars": paper.github_stars, "project_page": paper.project_page,
             "links": list(paper.links)}
     required = SCHEMA["required"]
-    return {k: v for k, v in data.items() if k in required or v not in (None, [], "")}
+    return {k: v for k, v in data.items() if k in required or v not in (None, [], "", {})}
 
 
 #: What a day's JSON says of each paper (the rest, the abstract above all, is in the dump).

@@ -119,6 +119,14 @@ def _inputs_digest(site: Site) -> hashlib._Hash:
     return digest
 
 
+def _organization_link(site: Site, paper: Paper) -> tuple[str, str] | None:
+    """(name, page) of the paper's organisation, when it has other papers."""
+    organization = site.organization_of(paper)
+    if organization is None or len(organization.papers) < 2:
+        return None
+    return organization.name, layout.organization_page(organization.slug)
+
+
 def listing_entries(site: Site, papers: Iterable[Paper],
                     page_path: str) -> list[tuple[str, str, str]]:
     """(date, link, title) of each paper in a long list, as HTML-escaped text: the link is the
@@ -240,8 +248,7 @@ def render_site(site: Site, previous: dict[str, str] | None = None) -> Rendered:
                     PageView.of(site, (paper, *related, *by_authors), (paper,)),
                     paper=paper, related=tuple(RelatedPaper.of(p) for p in related),
                     by_authors=tuple(RelatedPaper.of(p) for p in by_authors),
-                    organization=paper.organization
-                    if len(site.organizations.get(paper.organization or "", ())) > 1 else None)
+                    organization=_organization_link(site, paper))
     for kind in ("week", "month"):
         all_periods = layout.periods(site, kind)
         for index, period in enumerate(all_periods):
@@ -255,12 +262,13 @@ def render_site(site: Site, previous: dict[str, str] | None = None) -> Rendered:
     for tag in site.tags:
         render_topic(site, tag, render)
     render("organizations.md.j2", layout.ORGANIZATION_INDEX,
-           organizations=sorted(site.organizations.items(),
-                                key=lambda item: (-len(item[1]), item[0].casefold())))
-    for name, papers in site.organizations.items():
-        path = layout.organization_page(name)
-        render("organization.md.j2", path, name=name, total=len(papers),
-               entries=listing_entries(site, papers, path))
+           organizations=sorted(site.organizations.values(),
+                                key=lambda o: (-len(o.papers), o.name.casefold(), o.slug)))
+    for organization in site.organizations.values():
+        path = layout.organization_page(organization.slug)
+        render("organization.md.j2", path, name=organization.name,
+               total=len(organization.papers),
+               entries=listing_entries(site, organization.papers, path))
     render("feeds.md.j2", layout.FEEDS_PAGE)
     render("search.md.j2", layout.SEARCH_PAGE, bundles=search.bundle_names(site))
     return Rendered(pages=pages, kept=frozenset(kept), inputs=inputs)

@@ -70,6 +70,17 @@ class Paper:
     summary: str | None = None
     #: The organisation the source names for the paper (the API's ``organization``).
     organization: str | None = None
+    #: (author name, Hugging Face account) of the authors who claimed the paper there: the
+    #: account tells namesakes apart, a name alone does not.
+    author_accounts: tuple[tuple[str, str], ...] = ()
+    #: The arXiv date (the API's ``publishedAt``).
+    published: datetime.date | None = None
+    #: Who put the paper on the list (the API's ``submittedBy``), as they call themselves.
+    submitter: str | None = None
+    #: Comments on its Hugging Face page when the list was read (the API's ``numComments``).
+    comments: int | None = None
+    #: The image the list shows for it (the API's ``thumbnail``), an http(s) URL.
+    thumbnail: str | None = None
     #: Tag ids. In the archive: tags set by hand. After tagging: hand-set plus matched.
     tags: tuple[str, ...] = ()
 
@@ -82,6 +93,7 @@ class Paper:
         object.__setattr__(self, "links", _unique(self.links))
         object.__setattr__(self, "authors", tuple(self.authors))
         object.__setattr__(self, "keywords", _unique(self.keywords))
+        object.__setattr__(self, "author_accounts", tuple(dict(self.author_accounts).items()))
         object.__setattr__(self, "tags", _unique(self.tags))
 
     @property
@@ -151,6 +163,8 @@ def merge_paper(old: Paper, new: Paper) -> Paper:
         a, b = getattr(old, name), getattr(new, name)
         if name in ("appearances", "links", "keywords", "tags"):
             updates[name] = tuple(a) + tuple(b)
+        elif name == "author_accounts":
+            updates[name] = tuple({**dict(a), **dict(b)}.items())
         elif b not in (None, "", ()):
             updates[name] = b
     return dataclasses.replace(old, **updates)

@@ -101,21 +101,39 @@ def _rows(rows: list[list[tuple[int, float]]], width: int):
     return sparse.csr_matrix((data, indices, indptr), shape=(len(rows), max(width, 1)))
 
 
-def _papers_of_authors(papers: Sequence[Paper]) -> dict[str, list[int]]:
+#: What a shared author counts for "more by these authors": a name alone confuses namesakes,
+#: so it counts 1 and a paper needs two shared names; an account on Hugging Face (an author
+#: who claimed both papers) is one person and counts 2 on its own.
+NAME_WEIGHT, ACCOUNT_WEIGHT, SAME_AUTHORS = 1.0, 2.0, 2.0
+
+
+def author_keys(paper: Paper, accounts: bool = False) -> set[str]:
+    """A paper's authors by name; with ``accounts``, also the accounts of those who claimed
+    it (``@account``)."""
+    keys = set(paper.authors)
+    if accounts:
+        keys.update(f"@{account}" for _, account in paper.author_accounts)
+    return keys
+
+
+def _papers_of_authors(papers: Sequence[Paper], accounts: bool = False) -> dict[str, list[int]]:
     """Each author's papers, as positions in ``papers``."""
     by_author: dict[str, list[int]] = {}
     for i, paper in enumerate(papers):
-        for author in set(paper.authors):
+        for author in author_keys(paper, accounts):
             by_author.setdefault(author, []).append(i)
     return by_author
 
 
-def _author_matrix(papers: Sequence[Paper], by_author: dict[str, list[int]]):
-    """Papers x authors (1 where a paper has the author) and its transpose, for the authors who
-    can relate papers: on two or more, and on no more than MAX_AUTHOR_PAPERS."""
+def _author_matrix(papers: Sequence[Paper], by_author: dict[str, list[int]],
+                   accounts: bool = False):
+    """Papers x authors and its transpose, for the authors who can relate papers: on two or
+    more, and on no more than MAX_AUTHOR_PAPERS. A name is 1; with ``accounts``, an account
+    is ``ACCOUNT_WEIGHT``."""
     authors = {a: j for j, a in enumerate(sorted(
         a for a, ids in by_author.items() if 1 < len(ids) <= MAX_AUTHOR_PAPERS))}
-    shared = _rows([sorted((authors[a], 1.0) for a in set(p.authors) if a in authors)
+    shared = _rows([sorted((authors[a], ACCOUNT_WEIGHT if a.startswith("@") else NAME_WEIGHT)
+                           for a in author_keys(p, accounts) if a in authors)
                     for p in papers], len(authors))
     return shared, shared.T.tocsr()
 
@@ -248,8 +266,9 @@ def relate(papers: Sequence[Paper], k: int = 5, reference: Reference | None = No
 
 def by_authors(papers: Sequence[Paper], k: int = 5,
                related: dict[str, tuple[str, ...]] | None = None) -> dict[str, tuple[str, ...]]:
-    """For each paper key, up to ``k`` other papers with an author in common, most shared
-    authors first, then newest, then key; papers already among its related ones left out."""
+    """For each paper key, up to ``k`` other papers by the same authors: sharing an author's
+    account, or two author names (see ``NAME_WEIGHT``); most shared first, then newest, then
+    key; papers already among its related ones left out."""
     import numpy as np
 
     related = related or {}
@@ -257,8 +276,8 @@ def by_authors(papers: Sequence[Paper], k: int = 5,
     n = len(papers)
     keys = [p.key for p in papers]
     index = {key: i for i, key in enumerate(keys)}
-    by_author = _papers_of_authors(papers)
-    shared, shared_t = _author_matrix(papers, by_author)
+    by_author = _papers_of_authors(papers, accounts=True)
+    shared, shared_t = _author_matrix(papers, by_author, accounts=True)
     # Newest first, then by key: a paper's place in that order settles ties of shared authors.
     order = sorted(range(n), key=lambda j: (-papers[j].last_seen.toordinal(), keys[j]))
     place = np.empty(n, dtype=np.int64)
@@ -270,7 +289,7 @@ def by_authors(papers: Sequence[Paper], k: int = 5,
             begin, stop = counts.indptr[r], counts.indptr[r + 1]
             others, count = counts.indices[begin:stop], counts.data[begin:stop]
             skip = [i] + [index[o] for o in related.get(keys[i], ()) if o in index]
-            keep = ~np.isin(others, skip)
+            keep = ~np.isin(others, skip) & (count >= SAME_AUTHORS)
             others, count = others[keep], count[keep]
             rank = count * (n + 1) - place[others]  # more shared authors first, then newer
             if len(others) > k:

@@ -44,10 +44,12 @@ def slugify(text: str, max_length: int = MAX_SLUG) -> str:
     return slug
 
 
-def assign_slugs(keys_in_order: Iterable[str]) -> dict[str, str]:
+def assign_slugs(keys_in_order: Iterable[str],
+                 reserved: frozenset[str] = frozenset()) -> dict[str, str]:
     """Slug for each key. Keys come oldest first (first appearance, then rank): when two keys
-    give the same slug the earlier paper keeps it and the later one gets ``-2``, ``-3``..."""
-    taken: set[str] = set()
+    give the same slug the earlier paper keeps it and the later one gets ``-2``, ``-3``...
+    A ``reserved`` slug (a generated page's name) is never given."""
+    taken: set[str] = set(reserved)
     slugs: dict[str, str] = {}
     for key in keys_in_order:
         base = slugify(key)

@@ -43,11 +43,15 @@ NEW_CASE_OPTIONS = {
 def _paper_json(paper) -> dict:
     out = {"key": paper.key, "title": paper.title, "abstract": paper.abstract,
            "appearances": [[a.date.isoformat(), a.rank] for a in paper.appearances]}
-    for name in ("links", "authors", "arxiv_id", "upvotes", "github_repo", "github_stars",
-                 "project_page", "keywords", "tags"):
+    for name in ("links", "authors", "author_accounts", "arxiv_id", "upvotes", "github_repo",
+                 "github_stars", "project_page", "keywords", "summary", "organization",
+                 "published", "submitter", "comments", "thumbnail", "tags"):
         value = getattr(paper, name)
+        if isinstance(value, datetime.date):
+            value = value.isoformat()
         if value not in (None, (), ""):
-            out[name] = list(value) if isinstance(value, tuple) else value
+            out[name] = [list(v) if isinstance(v, tuple) else v for v in value] \
+                if isinstance(value, tuple) else value
     return out
 
 

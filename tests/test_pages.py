@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 import difflib
 import gzip
+import json
 import shutil
 
 import pytest
@@ -169,3 +170,61 @@ def test_relative_links_agree_with_posixpath(target, start):
     from generator.layout import relative
     target, start = "/".join(target), "/".join(start)
     assert relative(target, start) == posixpath.relpath(target, posixpath.dirname(start) or ".")
+
+
+def _day_of_organisations(tmp_path, names: list[str]):
+    """An archive of one API day whose papers name the given organisations, in order."""
+    items = [{"paper": {"id": f"2607.{n:05d}", "title": f"Paper {n} of {name}",
+                        "summary": "An abstract.", "organization": {"fullname": name}}}
+             for n, name in enumerate(names, start=1)]
+    tmp_path.mkdir(parents=True, exist_ok=True)
+    day = tmp_path / "2026-07-01.json"
+    day.write_text(json.dumps(items), encoding="utf-8")
+    content = tmp_path / "content"
+    ingest_files([day], content=content)
+    return load_site(content, load_config(ROOT / "mkdocs.yml", site_url=SITE_URL))
+
+
+def test_names_that_differ_in_case_or_punctuation_are_one_organisation(tmp_path):
+    """Real variants of the corpus: one page each, every paper on it, named as most papers
+    name it; before, 'Zhejiang university' (1 paper) overwrote 'Zhejiang University' (45)."""
+    names = (["Zhejiang University"] * 3 + ["Zhejiang university"]
+             + ["University of Wisconsin - Madison", "University of Wisconsin-Madison"]
+             + ["SII - GAIR", "SII-GAIR", "SII-GAIR"] + ["Index", "index"])
+    site = _day_of_organisations(tmp_path, names)
+    pages = render(site, site.config.templates)
+    organisations = sorted((o.name, o.slug, len(o.papers)) for o in site.organizations.values())
+    assert organisations == [
+        ("Index", "index-2", 2),
+        ("SII-GAIR", "sii-gair", 3),
+        ("University of Wisconsin - Madison", "university-of-wisconsin-madison", 2),
+        ("Zhejiang University", "zhejiang-university", 4)]
+    org_pages = sorted(p for p in pages if p.startswith("organizations/"))
+    assert org_pages == ["organizations/index-2.md", "organizations/index.md",
+                         "organizations/sii-gair.md", "organizations/university-of-wisconsin-"
+                         "madison.md", "organizations/zhejiang-university.md"]
+    zju = pages["organizations/zhejiang-university.md"].decode()
+    assert zju.count("<li>") == 4 and "4 papers" in zju
+    # Every paper page links to its organisation's one page, under its one name.
+    for paper in site.papers:
+        organization = site.organization_of(paper)
+        page = pages[site.paper_page(paper)].decode()
+        assert f'/organizations/{organization.slug}/">{html_text(organization.name)}</a>' in page
+    # The index is the list of organisations, not the page of one named "Index".
+    assert "Every organisation" not in pages["organizations/index.md"].decode()
+
+
+def test_an_organisation_keeps_its_address_when_a_variant_arrives_later(tmp_path):
+    first = _day_of_organisations(tmp_path / "a", ["Zhejiang university"])
+    later = _day_of_organisations(tmp_path / "b", ["Zhejiang university", "Zhejiang University",
+                                                   "Zhejiang University"])
+    assert [o.slug for o in first.organizations.values()] == ["zhejiang-university"]
+    assert [(o.slug, o.name) for o in later.organizations.values()] == [
+        ("zhejiang-university", "Zhejiang University")]
+
+
+def test_an_empty_organisations_page_says_why():
+    site = load_site(SMALL, load_config(ROOT / "mkdocs.yml", site_url=SITE_URL))
+    assert not site.organizations
+    page = render(site, site.config.templates)["organizations/index.md"].decode()
+    assert "No organisation yet." in page and "<ul" not in page

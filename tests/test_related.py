@@ -86,28 +86,39 @@ def test_reusing_the_last_run_gives_what_a_whole_run_gives(labelled):
     assert set(again.state) - {"prolific authors"} == {p.key for p in now}
 
 
-def _paper(key: str, authors: tuple[str, ...], day: int, abstract: str = "") -> Paper:
+def _paper(key: str, authors: tuple[str, ...], day: int, abstract: str = "",
+           accounts: dict[str, str] | None = None) -> Paper:
     return Paper(key=key, title=f"Paper {key}", abstract=abstract or f"About {key}.",
-                 authors=authors, appearances=(Appearance(datetime.date(2026, 3, day), 1),))
+                 authors=authors, author_accounts=tuple((accounts or {}).items()),
+                 appearances=(Appearance(datetime.date(2026, 3, day), 1),))
 
 
-def test_more_by_these_authors_ranks_by_shared_authors_then_newest_then_key():
-    papers = [_paper("x", ("Ann", "Bo"), 10), _paper("old-one", ("Ann",), 1),
+def test_more_by_these_authors_needs_an_account_or_two_names_then_ranks():
+    """A shared name alone may be a namesake ("Wei Zhao"): a paper is by the same authors when
+    they share an author's Hugging Face account, or two names. Most shared first, then newest,
+    then key."""
+    ann = {"Ann": "ann"}
+    papers = [_paper("x", ("Ann", "Bo"), 10, accounts=ann),
+              _paper("old-one", ("Ann",), 1, accounts=ann),
               _paper("both", ("Ann", "Bo"), 2), _paper("new-one", ("Bo",), 9),
-              _paper("b-same-day", ("Ann",), 5), _paper("a-same-day", ("Bo",), 5),
+              _paper("b-same-day", ("Ann",), 5, accounts=ann),
+              _paper("a-same-day", ("Ann", "Bo"), 5, accounts=ann),
+              _paper("namesake", ("Ann",), 8, accounts={"Ann": "ann-other"}),
               _paper("stranger", ("Cy",), 11)]
     found = by_authors(papers, 4)
-    assert found["x"] == ("both", "new-one", "a-same-day", "b-same-day")
-    assert found["stranger"] == ()
+    assert found["x"] == ("a-same-day", "b-same-day", "old-one", "both")
+    assert found["stranger"] == () and found["namesake"] == ()
+    # One shared name is not enough: "new-one" shares only Bo with anyone.
+    assert found["new-one"] == ()
     # Papers already among the related ones are left out, and the next ones move up.
-    assert by_authors(papers, 4, {"x": ("both",)})["x"] == (
-        "new-one", "a-same-day", "b-same-day", "old-one")
+    assert by_authors(papers, 4, {"x": ("a-same-day",)})["x"] == (
+        "b-same-day", "old-one", "both")
 
 
 def test_an_author_on_too_many_papers_relates_none(monkeypatch):
     monkeypatch.setattr(similarity, "MAX_AUTHOR_PAPERS", 3)
     # One topic, nothing else in common: only the shared author makes them candidates.
-    team = [dataclasses.replace(_paper(f"t{i}", ("Consortium", f"Member {i}"), 1 + i),
+    team = [dataclasses.replace(_paper(f"t{i}", ("Consortium", f"Member {i}", "Second"), 1 + i),
                                 tags=("robotics",)) for i in range(4)]
     assert all(found == () for found in by_authors(team, 5).values())
     # Related lists: the consortium's papers are not candidates through it; a run that reuses

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime
 import json
+import re
 from collections import Counter
 
 from generator.errors import ParseError
@@ -63,17 +64,29 @@ def parse_api(text: str, path: str, date: datetime.date | None = None) -> Digest
             if paper.get(field) is not None and not isinstance(paper[field], list):
                 raise ParseError(f"item {number}: '{field}' is not a list", path=path, line=line,
                                  fix="pass the API's answer unchanged")
-        authors = tuple(clean_text(a["name"]) for a in paper.get("authors") or ()
-                        if isinstance(a, dict) and isinstance(a.get("name"), str)
-                        and a["name"].strip())
+        authors, accounts = [], []
+        for a in paper.get("authors") or ():
+            name = clean_text(a["name"]) if isinstance(a, dict) and isinstance(
+                a.get("name"), str) else ""
+            if not name:
+                continue
+            authors.append(name)
+            account = _account(a.get("user"))
+            if account:
+                accounts.append((name, account))
         keywords = tuple(clean_text(k) for k in paper.get("ai_keywords") or ()
                          if isinstance(k, str) and k.strip())
         papers.append(Paper(
             key=paper_key(title, arxiv_id), title=title, abstract=abstract, links=links,
-            authors=authors, arxiv_id=arxiv_id, upvotes=_int(paper.get("upvotes")),
+            authors=tuple(authors), author_accounts=tuple(accounts), arxiv_id=arxiv_id,
+            upvotes=_int(paper.get("upvotes")),
             github_repo=repo, github_stars=_int(paper.get("githubStars")), project_page=project,
             keywords=keywords, summary=_text(paper.get("ai_summary")) or None,
-            organization=_organization(paper.get("organization") or item.get("organization"))))
+            organization=_organization(paper.get("organization") or item.get("organization")),
+            published=_day(paper.get("publishedAt") or item.get("publishedAt")),
+            submitter=_person(item.get("submittedBy") or paper.get("submittedOnDailyBy")),
+            comments=_int(item.get("numComments")),
+            thumbnail=safe_url(_str(item.get("thumbnail")))))
         day = _day(paper.get("submittedOnDailyAt"))
         if day:
             days[day] += 1
@@ -88,6 +101,23 @@ def _organization(value: object) -> str | None:
     if isinstance(value, dict):
         value = value.get("fullname") or value.get("name")
     return _text(value) or None
+
+
+#: A Hugging Face account name: letters, digits and - _ . (as the site allows).
+_ACCOUNT = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,95}")
+
+
+def _account(user: object) -> str | None:
+    """The account of an author who claimed the paper (``{"user": "KouShi2", ...}``)."""
+    name = user.get("user") or user.get("name") if isinstance(user, dict) else None
+    return name if isinstance(name, str) and _ACCOUNT.fullmatch(name) else None
+
+
+def _person(user: object) -> str | None:
+    """What a person who submitted the paper calls themselves (full name, else account)."""
+    if not isinstance(user, dict):
+        return None
+    return _text(user.get("fullname")) or _text(user.get("name")) or None
 
 
 def _str(value: object) -> str | None:

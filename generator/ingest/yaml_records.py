@@ -29,11 +29,12 @@ _Dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 
 DIGEST_FIELDS = ("date", "source", "papers")
 #: Paper fields in the order they are written.
-PAPER_FIELDS = ("rank", "key", "title", "abstract", "arxiv_id", "authors", "links", "upvotes",
-                "github_repo", "github_stars", "project_page", "keywords", "summary",
-                "organization", "tags")
+PAPER_FIELDS = ("rank", "key", "title", "abstract", "arxiv_id", "authors", "author_accounts",
+                "links", "upvotes", "github_repo", "github_stars", "project_page", "keywords",
+                "summary", "organization", "published", "submitter", "comments", "thumbnail",
+                "tags")
 _LISTS = ("authors", "links", "keywords", "tags")
-_INTS = ("rank", "upvotes", "github_stars")
+_INTS = ("rank", "upvotes", "github_stars", "comments")
 
 
 def parse_yaml(text: str, path: str) -> Digest:
@@ -110,7 +111,18 @@ def _paper(item: object, path: str, position: int,
         if value is not None and (not isinstance(value, int) or isinstance(value, bool)):
             raise ParseError(f"'{name}' must be a whole number, got {value!r}", path=path,
                              line=line, fix=f"correct '{name}' or remove it")
-    for name in ("key", "arxiv_id", "github_repo", "project_page", "summary", "organization"):
+    accounts = item.get("author_accounts")
+    if accounts is not None and not (isinstance(accounts, dict) and all(
+            isinstance(k, str) and isinstance(v, str) for k, v in accounts.items()
+            if k != yamlfile.LINE)):
+        raise ParseError("'author_accounts' must map author names to account names", path=path,
+                         line=line, fix="write it as author_accounts: {Author Name: account}")
+    published = item.get("published")
+    if published is not None and type(published) is not datetime.date:
+        raise ParseError(f"'published' must be a day, got {published!r}", path=path, line=line,
+                         fix="write it as YYYY-MM-DD")
+    for name in ("key", "arxiv_id", "github_repo", "project_page", "summary", "organization",
+                 "submitter", "thumbnail"):
         value = item.get(name)
         if isinstance(value, float):
             # YAML reads an unquoted 2603.04510 as the number 2603.0451: the id would change.
@@ -135,6 +147,12 @@ def _paper(item: object, path: str, position: int,
         summary=clean_text(str(item["summary"])) or None if item.get("summary") else None,
         organization=clean_text(str(item["organization"])) or None
         if item.get("organization") else None,
+        author_accounts=tuple((clean_text(k), v.strip()) for k, v in (accounts or {}).items()
+                              if k != yamlfile.LINE and clean_text(k) and v.strip()),
+        published=published,
+        submitter=clean_text(str(item["submitter"])) or None if item.get("submitter") else None,
+        comments=item.get("comments"),
+        thumbnail=safe_url(_s(item.get("thumbnail"))),
         tags=tuple(clean_text(t) for t in item.get("tags") or ()),
     )
     return item.get("rank") or position, paper, line
@@ -154,6 +172,8 @@ def dump_digest(digest: Digest) -> str:
             value = getattr(paper, name)
             if value in (None, "", ()):
                 continue
+            if name == "author_accounts":
+                value = dict(value)
             record[name] = list(value) if isinstance(value, tuple) else value
         papers.append(record)
     body = yaml.dump({"date": digest.date, "source": digest.source, "papers": papers},
