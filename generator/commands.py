@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import datetime
+import stat
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -263,14 +264,32 @@ def email_digest(content: Path, *, date: datetime.date | None, topics: tuple[str
         mail.send(msg, smtp)
         return [f"Sent the digest of {digest.date} ({len(papers)} papers) to "
                 f"{len(smtp['to'])} address{'es' if len(smtp['to']) != 1 else ''}"], None
-    if out is not None:
-        try:
-            replace_bytes(Path(out), msg.as_bytes())
-        except OSError as exc:
-            raise DigestError(f"cannot write: {exc.strerror or exc}", path=out,
-                              fix="check the folder and its permissions") from exc
+    if out is not None and str(out) != "-":
+        write_file(Path(out), msg.as_bytes())
         return [f"Wrote the digest of {digest.date} ({len(papers)} papers) to {out}"], None
     return [], msg.as_bytes()
+
+
+def write_file(path: Path, data: bytes) -> None:
+    """Write a file the user named: a new file, or in place of a regular file there. A
+    symbolic link, a device, a pipe or a folder is never replaced or followed."""
+    try:
+        mode = path.lstat().st_mode
+    except FileNotFoundError:
+        mode = None
+    except OSError as exc:
+        raise DigestError(f"cannot write: {exc.strerror or exc}", path=path,
+                          fix="check the folder and its permissions") from exc
+    if mode is not None and not stat.S_ISREG(mode):
+        what = "a symbolic link" if stat.S_ISLNK(mode) else "a folder" if stat.S_ISDIR(mode) \
+            else "not a regular file"
+        raise DigestError(f"refusing to write: it is {what}", path=path,
+                          fix="pass a new file's name, or - for standard output")
+    try:
+        replace_bytes(path, data)
+    except OSError as exc:
+        raise DigestError(f"cannot write: {exc.strerror or exc}", path=path,
+                          fix="check the folder, its free space and its permissions") from exc
 
 
 def score_relatedness(content: Path, labels_files: list[Path]) -> list[str]:

@@ -4,11 +4,16 @@ HTML part fits 600 and 360 px without sideways scroll."""
 
 from __future__ import annotations
 
+import contextlib
 import email
+import email.message
 import email.policy
+import os
+import re
 import shutil
 import socket
 import ssl
+import stat
 import subprocess
 import sys
 
@@ -105,7 +110,15 @@ def test_the_digest_arrives_with_a_text_and_an_html_part(project, smtp, monkeypa
     html = got["text/html"]
     assert 'max-width:600px' in html and "<img" not in html and "<style" not in html
     hrefs = [h.split('"', 1)[0] for h in html.split('href="')[1:]]
-    assert hrefs and all(h.startswith(URL) for h in hrefs)
+    # Every link absolute: the site's pages, and the papers' own links as on the cards.
+    assert hrefs and all(h.startswith(("https://", "http://")) for h in hrefs)
+    assert sum(h.startswith(URL) for h in hrefs) >= 50 + 2  # 50 papers, the day, the site
+    assert "https://arxiv.org/pdf/" not in html or "PDF</a>" in html
+    msg = email.message_from_bytes(raw, policy=email.policy.default)
+    # RFC 5322: a Date (when it was sent) and a Message-ID.
+    assert msg["Date"].datetime.tzinfo is not None
+    assert re.fullmatch(r"<digest-2026-04-29-[0-9a-f]{16}@papers\.example\.org>",
+                        msg["Message-ID"])
 
 
 def test_only_the_chosen_topics_and_an_empty_day_sends_nothing(project, smtp, monkeypatch,
@@ -130,6 +143,16 @@ def test_settings_come_from_the_environment_and_are_checked(project, smtp, monke
     assert main(["email", "--send", "--site-url", URL]) == 1
     assert capsys.readouterr().err == ("DIGEST_MAIL_TO is not set - set DIGEST_MAIL_TO in the "
                                        "environment (in GitHub Actions: a repository secret)\n")
+    # Every missing setting in one run, not one a run.
+    for name in ("DIGEST_SMTP_HOST", "DIGEST_MAIL_FROM"):
+        monkeypatch.delenv(name)
+    assert main(["email", "--send", "--site-url", URL]) == 1
+    assert [line.split(" is not set")[0] for line in capsys.readouterr().err.splitlines()] == [
+        "DIGEST_SMTP_HOST", "DIGEST_MAIL_TO", "DIGEST_MAIL_FROM"]
+    env_for(smtp, monkeypatch, DIGEST_MAIL_TO="a@example.org\r\nBcc: victim@example.org")
+    assert main(["email", "--send", "--site-url", URL]) == 1
+    assert capsys.readouterr().err == ("DIGEST_MAIL_TO holds a line break - set DIGEST_MAIL_TO "
+                                       "on one line\n")
     env_for(smtp, monkeypatch, DIGEST_SMTP_HOST="smtp.example.org", DIGEST_SMTP_SECURITY="none")
     assert main(["email", "--send", "--site-url", URL]) == 1
     assert "unencrypted to smtp.example.org" in capsys.readouterr().err
@@ -203,3 +226,144 @@ def test_both_parts_match_their_golden_files(update_golden):
         if update_golden:
             golden.write_text(got[kind], encoding="utf-8")
         assert got[kind] == golden.read_text(encoding="utf-8"), name
+
+
+def test_the_same_digest_is_the_same_message_byte_for_byte(project, tmp_path):
+    """Date, Message-ID and the MIME boundary come from the digest, not the clock or chance."""
+    outputs = []
+    for name in ("one.eml", "two.eml"):
+        assert main(["email", "--site-url", URL, "--out", str(tmp_path / name)]) == 0
+        outputs.append((tmp_path / name).read_bytes())
+    assert outputs[0] == outputs[1]
+    msg = email.message_from_bytes(outputs[0], policy=email.policy.default)
+    assert msg["Date"] == "Wed, 29 Apr 2026 06:00:00 +0000"
+    assert msg.get_boundary().startswith("=_digest_")
+
+
+class Refusing(Inbox):
+    """A server that takes the first recipient and refuses the others (550, then 451)."""
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if envelope.rcpt_tos:
+            return "550 no such user" if address.startswith("b@") else "451 try later"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+
+def test_a_refused_recipient_is_an_error_not_a_success(project, monkeypatch, capsys):
+    inbox = Refusing()
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        for name, value in {"DIGEST_SMTP_HOST": "127.0.0.1", "DIGEST_SMTP_PORT": str(port),
+                            "DIGEST_SMTP_SECURITY": "none", "DIGEST_MAIL_FROM": "d@example.org",
+                            "DIGEST_MAIL_TO": "a@example.org, b@example.org, c@example.org"
+                            }.items():
+            monkeypatch.setenv(name, value)
+        assert main(["email", "--send", "--site-url", URL]) == 1
+        captured = capsys.readouterr()
+        assert captured.out == ""
+        assert captured.err == (
+            f"127.0.0.1:{port}: sent to 1 of 3 addresses; refused: b@example.org (550 no such "
+            "user), c@example.org (451 try later) - correct DIGEST_MAIL_TO, or ask the "
+            "server's owner why\n")
+        assert len(inbox.messages) == 1
+    finally:
+        controller.stop()
+
+
+def _hostile_smtp(behaviour: str):
+    """A server on 127.0.0.1 that greets without end (``"greet"``) or takes the message and
+    then never answers QUIT (``"quit"``)."""
+    import threading
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(1)
+
+    def serve():
+        with contextlib.suppress(OSError):
+            connection, _ = listener.accept()
+            with connection:
+                if behaviour == "greet":
+                    while True:
+                        connection.sendall(b"220-still greeting\r\n")
+                        threading.Event().wait(0.05)
+                reader = connection.makefile("rb")
+                connection.sendall(b"220 hello\r\n")
+                for line in reader:
+                    word = line[:4].upper()
+                    if word in (b"EHLO", b"HELO"):
+                        connection.sendall(b"250 ok\r\n")
+                    elif word == b"DATA":
+                        connection.sendall(b"354 go on\r\n")
+                        for body in reader:
+                            if body == b".\r\n":
+                                break
+                        connection.sendall(b"250 queued\r\n")
+                    elif word == b"QUIT":
+                        threading.Event().wait(60)  # never answers
+                    else:
+                        connection.sendall(b"250 ok\r\n")
+
+    threading.Thread(target=serve, daemon=True).start()
+    return listener
+
+
+@pytest.mark.parametrize("behaviour", ["greet", "quit"])
+def test_a_server_that_never_ends_cannot_hold_the_send(project, monkeypatch, behaviour):
+    import time
+
+    from generator import mail
+    from generator.errors import DigestError
+    listener = _hostile_smtp(behaviour)
+    config = {"host": "127.0.0.1", "port": listener.getsockname()[1], "security": "none",
+              "user": "", "password": "", "sender": "d@example.org", "to": ["a@example.org"],
+              "cafile": None}
+    msg = email.message.EmailMessage()
+    msg["Subject"] = "x"
+    msg.set_content("x")
+    started = time.monotonic()
+    try:
+        if behaviour == "greet":
+            with pytest.raises(DigestError) as error:
+                mail.send(msg, config, timeout=30, deadline=1.5)
+            assert "did not finish within 1.5 s" in str(error.value)
+        else:  # delivered; a QUIT that is never answered does not hold the command
+            mail.send(msg, config, timeout=30, deadline=1.5)
+        assert time.monotonic() - started < 10
+    finally:
+        listener.close()
+
+
+@pytest.mark.parametrize("kind", ["symlink", "fifo", "folder"])
+def test_email_out_never_replaces_a_special_file_or_follows_a_symlink(project, tmp_path,
+                                                                       capsys, kind):
+    target = tmp_path / "target"
+    if kind == "symlink":
+        target.write_text("keep me")
+        (tmp_path / "out.eml").symlink_to(target)
+    elif kind == "fifo":
+        os.mkfifo(tmp_path / "out.eml")
+    else:
+        (tmp_path / "out.eml").mkdir()
+    assert main(["email", "--site-url", URL, "--out", str(tmp_path / "out.eml")]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith(f"{tmp_path / 'out.eml'}: ")
+    out = tmp_path / "out.eml"
+    assert out.is_symlink() if kind == "symlink" else (
+        stat.S_ISFIFO(out.lstat().st_mode) if kind == "fifo" else out.is_dir())
+    if kind == "symlink":
+        assert target.read_text() == "keep me"
+
+
+def test_email_out_dash_is_standard_output_and_a_file_is_written(project, tmp_path, capsys):
+    assert main(["email", "--site-url", URL, "--out", "-"]) == 0
+    printed = capsys.readouterr().out
+    assert "Trending papers, Wednesday 29 April 2026" in printed
+    existing = tmp_path / "digest.eml"
+    existing.write_text("old")
+    assert main(["email", "--site-url", URL, "--out", str(existing)]) == 0
+    assert existing.read_bytes().startswith(b"Subject: Trending papers, Wednesday 29 April")
