@@ -19,7 +19,7 @@ import sys
 import threading
 from collections.abc import Callable
 
-from generator.errors import BuildError, DigestError
+from generator.errors import BuildError, DigestError, write_error
 
 _PR_SET_PDEATHSIG = 1
 
@@ -67,16 +67,28 @@ class Background:
             return True, func(*args)
         except DigestError as exc:
             return False, exc
+        except OSError as exc:  # a full disk, a folder it may not write
+            return False, write_error(exc)
 
     @classmethod
     def _run(cls, parent: int, receive, send, func: Callable, args: tuple) -> None:
-        receive.close()  # only the parent reads: a dead parent makes the send fail, not block
-        die_with_parent()
-        if os.getppid() != parent:  # the parent died before the signal was armed
+        # Ctrl+C reaches every process of the terminal's group: the parent unwinds and stops
+        # this one, which says nothing (no traceback of a helper, ever); a plain kill ends it
+        # at once.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        try:
+            receive.close()  # only the parent reads: a dead parent makes the send fail
+            die_with_parent()
+            if os.getppid() != parent:  # the parent died before the signal was armed
+                os._exit(1)
+            _watch_parent(parent)
+            send.send(cls._call(func, args))
+            send.close()
+        except BaseException:  # the parent is gone, or the result cannot be sent: say nothing
             os._exit(1)
-        _watch_parent(parent)
-        send.send(cls._call(func, args))
-        send.close()
+        # Not multiprocessing's exit, which runs the parent's exit handlers in this copy.
+        os._exit(0)
 
     def result(self):
         if self._process is not None:

@@ -28,7 +28,7 @@ from generator import archive as archive_store
 from generator import search, similarity, sitedir
 from generator.background import Background
 from generator.config import PLACEHOLDER_URL, Config, data_root, load_config
-from generator.errors import BuildError
+from generator.errors import BuildError, write_error
 from generator.feeds import render_feeds
 from generator.files import digest_files, locked, read_folder, replace_bytes, sync_folder
 from generator.layout import Site, gather
@@ -93,10 +93,7 @@ def _read_json(path: Path) -> dict:
 
 
 def _write_json(path: Path, data: dict) -> None:
-    temporary = path.with_name(path.name + ".tmp")
-    temporary.write_text(json.dumps(data, sort_keys=True, separators=(",", ":")),
-                         encoding="utf-8")
-    temporary.replace(path)
+    replace_bytes(path, json.dumps(data, sort_keys=True, separators=(",", ":")).encode())
 
 
 def taxonomy_path(content: Path) -> Path:
@@ -381,7 +378,19 @@ def build(content: Path, *, config_file: Path | None = None, out: Path | None = 
     MkDocs rebuilds only the pages whose Markdown changed, and Pagefind indexes only the bundle
     whose papers changed. The result is the same as a full build (tested); ``full`` forces one.
     ``docs_dir`` overrides the config's (``digest serve`` builds apart from the published site).
+    A write that fails (a full disk, a read-only folder) is one BuildError.
     """
+    try:
+        return _build(content, config_file=config_file, out=out, site_url=site_url,
+                      strict=strict, html=html, full=full, progress=progress,
+                      docs_dir=docs_dir, engine=engine)
+    except OSError as exc:
+        raise write_error(exc) from exc
+
+
+def _build(content: Path, *, config_file: Path | None, out: Path | None, site_url: str | None,
+           strict: bool, html: bool, full: bool, progress: Progress, docs_dir: Path | None,
+           engine: str) -> BuildResult:
     with _stage(progress, "config") as detail:
         config = load_config(config_file, site_url)
         if docs_dir is not None:

@@ -19,6 +19,7 @@ import time
 from pathlib import Path
 
 from generator import __version__
+from generator.errors import DigestError
 
 EPILOG = "Run 'digest COMMAND --help' for a command's options."
 
@@ -31,18 +32,50 @@ def _date(text: str) -> datetime.date:
             f"'{text}' is not a date; write it as YYYY-MM-DD") from None
 
 
+def _port(text: str) -> int:
+    if not text.isdigit() or not 0 < int(text) < 65536:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a port; pass a number from 1 to "
+                                         "65535")
+    return int(text)
+
+
+class _Parser(argparse.ArgumentParser):
+    """Command-line mistakes are one line (the command, the option, the fix) and exit 2,
+    not the usage text."""
+
+    def error(self, message: str):
+        say(f"{self.prog}: {message} - see '{self.prog} --help'", err=True)
+        raise SystemExit(2)
+
+
+def terminal_text(text: object) -> str:
+    """Text for the terminal: every character that is not printable (ESC, BEL, NUL, a line
+    break inside a value) shown as an escape, so that nothing an archive or a server says can
+    move the cursor, change the title or ring the bell."""
+    return "".join(c if c.isprintable() or c == "\n" else
+                   (f"\\x{ord(c):02x}" if ord(c) < 256 else f"\\u{ord(c):04x}")
+                   for c in str(text))
+
+
+def say(text: object = "", *, err: bool = False, end: str = "\n") -> None:
+    """Print for the user: every line the commands print goes through here."""
+    print(terminal_text(text), end=end, file=sys.stderr if err else sys.stdout,
+          flush=err)
+
+
 def _content_arg(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--content", type=Path, default=None, metavar="DIR",
                         help="the archive folder (default: ./content, else the embedded sample)")
 
 
 def make_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="digest",
         description="Turn daily 'trending papers' digests into a tagged static site with feeds.",
         epilog=EPILOG)
     parser.add_argument("--version", action="version", version=f"paper-digest {__version__}")
-    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True,
+                                     parser_class=_Parser)
 
     build = commands.add_parser(
         "build", help="build the site (pages, feeds, MkDocs, search) from the archive",
@@ -74,7 +107,7 @@ def make_parser() -> argparse.ArgumentParser:
                             "site/ stays as built for publishing)")
     serve.add_argument("--config", type=Path, default=None, metavar="FILE",
                        help="the site config (default: ./mkdocs.yml, else the embedded one)")
-    serve.add_argument("--port", type=int, default=8000, help="port (default: 8000)")
+    serve.add_argument("--port", type=_port, default=8000, help="port (default: 8000)")
 
     ingest = commands.add_parser(
         "ingest", help="add digests (page text, API JSON or YAML records) to the archive",
@@ -179,7 +212,7 @@ class Reporter:
         if seconds is None:  # the stage starts: say so until its line is written over
             print(f"  {stage:<8}    ...", end="\r", file=sys.stderr, flush=True)
         else:
-            print(f"  {stage:<8} {seconds:6.2f} s  {detail}", file=sys.stderr, flush=True)
+            say(f"  {stage:<8} {seconds:6.2f} s  {detail}", err=True)
 
 
 def _content(args) -> Path:
@@ -202,11 +235,11 @@ def cmd_build(args, docs_dir: Path | None = None):
                    full=getattr(args, "full", False), progress=Reporter(), docs_dir=docs_dir,
                    engine=getattr(args, "engine", "mkdocs"))
     for warning in result.warnings:
-        print(f"warning: {warning}", file=sys.stderr)
+        say(f"warning: {warning}", err=True)
     site = result.site
     how = "changed pages rebuilt" if result.incremental else "every page built"
     # The publish workflow's log says which kind of build it was.
-    print(f"Built {result.out}/ from {len(site.papers)} papers in {len(site.digests)} digests "
+    say(f"Built {result.out}/ from {len(site.papers)} papers in {len(site.digests)} digests "
           f"({result.written} pages or feeds changed, {how}) "
           f"in {time.perf_counter() - start:.1f} s")
     return 0
@@ -220,7 +253,6 @@ def cmd_serve(args) -> int:
     import functools
     import http.server
 
-    from generator.errors import DigestError
     # Built for the address it is served at (feeds, canonical links and instant navigation
     # use the site URL), in a folder of its own.
     args.site_url, args.strict = f"http://127.0.0.1:{args.port}/", False
@@ -233,7 +265,7 @@ def cmd_serve(args) -> int:
                           fix="pass another --port, or stop what uses this one") from exc
     with server:
         cmd_build(args, docs_dir=SERVE_DIR / "docs")
-        print(f"Serving {args.out}/ on http://127.0.0.1:{args.port}/ (Ctrl+C stops)")
+        say(f"Serving {args.out}/ on http://127.0.0.1:{args.port}/ (Ctrl+C stops)")
         with contextlib.suppress(KeyboardInterrupt):
             server.serve_forever()
     return 0
@@ -244,9 +276,9 @@ def cmd_ingest(args) -> int:
     report = ingest_files(args.files, content=_writable_content(args), fmt=args.format,
                           date=args.date)
     for warning in report.warnings:
-        print(f"warning: {warning}", file=sys.stderr)
+        say(f"warning: {warning}", err=True)
     for line in report.lines:
-        print(line)
+        say(line)
     return 0
 
 
@@ -258,7 +290,7 @@ def cmd_list(args) -> int:
         sys.stdout.write("\n")
     else:
         for p in papers:
-            print(f"{p['dates'][-1]}  {p['key']}  {p['title']}")
+            say(f"{p['dates'][-1]}  {p['key']}  {p['title']}")
     return 0
 
 
@@ -272,24 +304,26 @@ def cmd_tags(args) -> int:
         lines = train_tags(_content(args), args.train)
     else:
         lines = tags_report(_content(args))
-    print("\n".join(lines))
+    say("\n".join(lines))
     return 0
 
 
 def cmd_related(args) -> int:
     from generator.commands import score_relatedness
-    print("\n".join(score_relatedness(_content(args), args.score)))
+    say("\n".join(score_relatedness(_content(args), args.score)))
     return 0
 
 
 def cmd_fetch(args) -> int:
     from generator.fetch import DEADLINE, fetch_command
     if args.date and (args.start or args.end):
-        make_parser().error("pass --date, or --from and --to, not both")
+        say("digest fetch: pass --date, or --from and --to, not both - see 'digest fetch "
+            "--help'", err=True)
+        return 2
     for line in fetch_command(content=_writable_content(args), date=args.date, api=args.api,
                               start=args.start, end=args.end, config_file=args.config,
                               deadline=args.deadline or DEADLINE):
-        print(line)
+        say(line)
     return 0
 
 
@@ -302,7 +336,7 @@ def cmd_email(args) -> int:
         sys.stdout.buffer.write(printed)
         sys.stdout.flush()
     for line in lines:
-        print(line)
+        say(line)
     return 0
 
 
@@ -318,19 +352,20 @@ def _terminate(signum, frame):
 
 
 def main(argv: list[str] | None = None) -> int:
-    from generator.errors import DigestError
-    args = make_parser().parse_args(argv)
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, _terminate)
-    logging.basicConfig(level=logging.WARNING, format="%(levelname)s: %(message)s",
-                        stream=sys.stderr)
     try:
+        args = make_parser().parse_args(argv)
+        logging.basicConfig(level=logging.WARNING, format="%(levelname)s: %(message)s",
+                            stream=sys.stderr)
         return COMMANDS[args.command](args)
     except DigestError as exc:
-        print(str(exc), file=sys.stderr)
+        say(str(exc), err=True)
         return 1
     except KeyboardInterrupt:
-        print("interrupted; the archive is as it was", file=sys.stderr)
+        # A second Ctrl+C while the first is reported must not print a traceback either.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        say("interrupted; the archive is as it was", err=True)
         return 130
     except BrokenPipeError:
         return 0

@@ -231,7 +231,12 @@ def train_tags(content: Path, labels_files: list[Path]) -> list[str]:
     fitted = fit(papers, gold, evidence, about=about)
     precision, recall, f1 = fitted.cross_validated
     target = own.with_name(FILE)
-    replace_bytes(target, fitted.model.to_json().encode("utf-8"))
+    try:
+        replace_bytes(target, fitted.model.to_json().encode("utf-8"))
+    except OSError as exc:
+        raise DigestError(f"cannot write the topic model: {exc.strerror or exc}", path=target,
+                          fix="check the folder's free space and permissions; the old model "
+                              "is as it was") from exc
     return [f"Fitted the topic model on {len(papers)} labelled papers -> {target}",
             f"On papers it was not fitted on (5-fold cross-validation): precision "
             f"{precision:.3f}, recall {recall:.3f}, F1 {f1:.3f}",

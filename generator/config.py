@@ -14,6 +14,7 @@ from pathlib import Path
 import yaml
 
 from generator.errors import ConfigError, raise_all
+from generator.yamlfile import did_you_mean
 
 
 def data_root() -> Path:
@@ -136,9 +137,41 @@ def default_content_dir() -> Path:
 
 
 def read_mkdocs_yml(path: Path) -> dict:
-    """mkdocs.yml as data (MkDocs-only tags read as plain values)."""
-    data = yaml.load(Path(path).read_text(encoding="utf-8"), Loader=_TolerantLoader)  # noqa: S506
-    return data if isinstance(data, dict) else {}
+    """mkdocs.yml as data (MkDocs-only tags read as plain values); a file that cannot be read
+    is one ConfigError with its line."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        line = path.read_bytes()[:exc.start].count(b"\n") + 1
+        raise ConfigError(f"not UTF-8: byte 0x{exc.object[exc.start]:02X} here", path=path,
+                          line=line, fix="save the file as UTF-8") from exc
+    except OSError as exc:
+        raise ConfigError(f"cannot read: {exc.strerror or exc}", path=path,
+                          fix="check the file and its permissions") from exc
+    try:
+        data = yaml.load(text, Loader=_TolerantLoader)  # noqa: S506
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        raise ConfigError(f"not valid YAML: {getattr(exc, 'problem', None) or exc}", path=path,
+                          line=mark.line + 1 if mark else 1, fix="correct the YAML syntax") from exc
+    except (RecursionError, ValueError) as exc:
+        raise ConfigError("nested too deeply, or a number too long, to read", path=path,
+                          line=1, fix="this is not a site config; check the file") from exc
+    if not isinstance(data, dict):
+        raise ConfigError("expected a mapping", path=path, line=1, fix="see the MkDocs docs")
+    return data
+
+
+#: The settings MkDocs knows at the top of mkdocs.yml (``mkdocs.config.defaults``), and
+#: MkDocs' ``INHERIT``: anything else is a misspelling.
+MKDOCS_KEYS = ("INHERIT", "config_file_path", "copyright", "dev_addr", "docs_dir", "draft_docs",
+               "edit_uri", "edit_uri_template", "exclude_docs", "extra", "extra_css",
+               "extra_javascript", "extra_templates", "google_analytics", "hooks",
+               "markdown_extensions", "mdx_configs", "nav", "not_in_nav", "pages", "plugins",
+               "remote_branch", "remote_name", "repo_name", "repo_url", "site_author",
+               "site_description", "site_dir", "site_name", "site_url", "strict", "theme",
+               "use_directory_urls", "validation", "watch")
 
 
 def load_config(config_file: Path | None = None, site_url: str | None = None) -> Config:
@@ -149,15 +182,13 @@ def load_config(config_file: Path | None = None, site_url: str | None = None) ->
     if not path.is_file():
         raise ConfigError("no such config file", path=path,
                           fix="pass --config mkdocs.yml, or run from the project folder")
-    try:
-        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_TolerantLoader)  # noqa: S506
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        raise ConfigError(f"not valid YAML: {getattr(exc, 'problem', None) or exc}", path=path,
-                          line=mark.line + 1 if mark else 1, fix="correct the YAML syntax") from exc
-    if not isinstance(data, dict):
-        raise ConfigError("expected a mapping", path=path, line=1, fix="see the MkDocs docs")
+    data = read_mkdocs_yml(path)
     errors: list[ConfigError] = []
+    for key in data:
+        if key not in MKDOCS_KEYS:
+            errors.append(ConfigError(f"unknown setting '{key}'", path=path,
+                                      line=_line_of(path, str(key)),
+                                      fix=did_you_mean(key, MKDOCS_KEYS)))
     extra = data.get("extra") or {}
     digest = extra.get("digest") if isinstance(extra, dict) else None
     digest = digest if isinstance(digest, dict) else {}

@@ -61,6 +61,12 @@ class ConfigErrorList(ErrorList, ConfigError):
     """Several config or taxonomy errors."""
 
 
+def write_error(exc: OSError, what: str = "the site") -> BuildError:
+    """A failed write of a build (a full disk, a folder it may not write) as one line."""
+    return BuildError(f"cannot write {what}: {exc.strerror or exc}", path=exc.filename,
+                      fix="check free space and permissions; the previous site is unchanged")
+
+
 def raise_all(errors: list[DigestError]) -> None:
     """Raise the one problem, or all of them as one error of their common kind."""
     if not errors:

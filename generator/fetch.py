@@ -70,6 +70,8 @@ MAX_WAIT = 120.0
 PACE, PACE_WITH_TOKEN = 0.6, 0.3
 #: Seconds a whole fetch may take (``--deadline``).
 DEADLINE = 1800.0
+#: The first day of the Hugging Face daily papers list.
+FIRST_LIST = datetime.date(2023, 5, 4)
 #: A plain ``digest fetch`` starts this many days before the newest archived day.
 REFETCH_DAYS = 3
 #: A day's list is complete (not asked for again) once fetched this many days after it; an
@@ -385,6 +387,9 @@ def check_days(*, today: datetime.date, date: datetime.date | None = None,
         if day is not None and day > today:
             raise FetchError(f"{name} {day} is after today ({today}): the API has no list "
                              "for it yet", fix="pass a day up to today")
+        if day is not None and day < FIRST_LIST:
+            raise FetchError(f"{name} {day} is before the first list ({FIRST_LIST})",
+                             fix=f"pass a day from {FIRST_LIST} on")
     if start is not None and end is not None and start > end:
         raise FetchError(f"--from {start} is after --to {end}",
                          fix=f"swap them: --from {end} --to {start}")

@@ -12,15 +12,17 @@ import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-_ARXIV_ID = re.compile(r"^(?:arxiv:)?(\d{4}\.\d{4,5}|[a-z\-]+(?:\.[A-Z]{2})?/\d{7})(?:v\d+)?$",
-                       re.IGNORECASE)
+# ASCII digits only: a fullwidth or Arabic-Indic "2502.00001" is not an arXiv id (it would
+# give a second paper whose address looks like the real one's).
+_ARXIV_ID = re.compile(r"(?:arxiv:)?([0-9]{4}\.[0-9]{4,5}|[a-z\-]+(?:\.[A-Z]{2})?/[0-9]{7})"
+                       r"(?:v[0-9]+)?", re.IGNORECASE | re.ASCII)
 
 
 def normalise_arxiv_id(value: str | None) -> str | None:
     """``arXiv:2603.04511v2`` -> ``2603.04511``; anything that is not an arXiv id -> None."""
     if not value:
         return None
-    match = _ARXIV_ID.match(value.strip())
+    match = _ARXIV_ID.fullmatch(value.strip())
     return match.group(1) if match else None
 
 
@@ -38,6 +40,18 @@ def paper_key(title: str, arxiv_id: str | None) -> str:
     Only for papers the archive has not seen: a known paper keeps the key it was given first
     (see :func:`assign_keys`), so its URL never changes."""
     return arxiv_id or title_identity(title) or "untitled"
+
+
+#: The days a digest can have: arXiv began in 1991, and nothing is dated in the year 3000.
+FIRST_DAY, LAST_DAY = datetime.date(1991, 1, 1), datetime.date(2999, 12, 31)
+
+
+def day_problem(date: datetime.date) -> str | None:
+    """Why ``date`` cannot be a digest day, or None."""
+    if not FIRST_DAY <= date <= LAST_DAY:
+        return f"{date} is not a day of a digest (they lie between {FIRST_DAY.year} and " \
+               f"{LAST_DAY.year})"
+    return None
 
 
 @dataclass(frozen=True, order=True)

@@ -67,26 +67,54 @@ def check_out(out: Path, *, keep: dict[str, Path]) -> None:
                          "replaces its site folder whole", path=out,
                          fix="pass --out a new or empty folder (if this is a site built by an "
                              "older paper-digest, delete it first)")
+    for beside in (stage_of(out), old_of(out)):
+        if (beside.exists() or beside.is_symlink()) and not _ours(beside):
+            raise _in_the_way(beside, out)
+
+
+#: Written first into every stage a build makes: a folder beside the site without it (or the
+#: site's marker) is someone else's, and is never removed.
+STAGE_MARKER = ".paper-digest-stage"
+
+
+def _ours(folder: Path) -> bool:
+    """Whether a folder beside the site is one a build made (a stage or a site moved aside)."""
+    if not folder.is_dir() or folder.is_symlink():
+        return False
+    return (folder / MARKER).is_file() or (folder / STAGE_MARKER).is_file() \
+        or not any(folder.iterdir())
+
+
+def _in_the_way(folder: Path, out: Path) -> BuildError:
+    return BuildError(f"{folder.name} beside the site folder was not made by digest build, "
+                      "and a build needs that name", path=folder,
+                      fix=f"move it away (nothing was changed), or pass --out another folder "
+                          f"than {out}")
 
 
 def recover(out: Path) -> None:
     """Undo what a build stopped half-way left beside ``out``: a stage is removed; a site
-    moved aside but not replaced is moved back."""
+    moved aside but not replaced is moved back. A folder of those names that a build did not
+    make is left alone, and the build stops."""
     out = Path(out)
     old = old_of(out)
-    if old.is_dir() and (old / MARKER).is_file():
+    if old.exists() or old.is_symlink():
+        if not _ours(old):
+            raise _in_the_way(old, out)
         if not out.exists():
             os.replace(old, out)
         else:
             shutil.rmtree(old, ignore_errors=True)
     stage = stage_of(out)
-    if stage.exists():
+    if stage.exists() or stage.is_symlink():
+        if not _ours(stage):
+            raise _in_the_way(stage, out)
         shutil.rmtree(stage, ignore_errors=True)
 
 
 def _link_tree(source: Path, target: Path) -> None:
-    """``target`` as a tree of hard links to the files of ``source`` (copies where the file
-    system has no hard links)."""
+    """``target`` (made already) as a tree of hard links to the files of ``source`` (copies
+    where the file system has no hard links)."""
     for folder, _dirs, files in os.walk(source):
         relative = Path(folder).relative_to(source)
         (target / relative).mkdir(parents=True, exist_ok=True)
@@ -108,16 +136,17 @@ def staged(out: Path, *, reuse: bool) -> Iterator[Path]:
     stage = stage_of(out)
     try:
         stage.parent.mkdir(parents=True, exist_ok=True)
+        stage.mkdir()
+        (stage / STAGE_MARKER).write_bytes(b"")
         if reuse and out.is_dir():
             _link_tree(out, stage)
-        else:
-            stage.mkdir()
     except OSError as exc:
         shutil.rmtree(stage, ignore_errors=True)
         raise _write_error(exc, out) from exc
     try:
         yield stage
         replace_bytes(stage / MARKER, _MARKER_TEXT.encode())
+        (stage / STAGE_MARKER).unlink()
         swap(stage, out)
     except OSError as exc:
         raise _write_error(exc, out) from exc
@@ -129,7 +158,9 @@ def staged(out: Path, *, reuse: bool) -> Iterator[Path]:
 def swap(stage: Path, out: Path) -> None:
     """Put the finished stage in place of ``out``; the previous site is removed after."""
     old = old_of(out)
-    if old.exists():
+    if old.exists() or old.is_symlink():
+        if not _ours(old):
+            raise _in_the_way(old, out)
         shutil.rmtree(old)
     if out.exists():
         os.replace(out, old)

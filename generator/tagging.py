@@ -37,7 +37,7 @@ if TYPE_CHECKING:
 
 DEFAULT_MIN_SCORE = 2
 TAG_FIELDS = ("id", "name", "description", "match", "exclude", "min_score")
-_TAG_ID = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+_TAG_ID = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 _WORD = re.compile(r"[^\W_]+")
 # Splitting on punctuation by translate() is twice as fast as a regular expression, and text
 # is split on every build. Unicode quotes and dashes count as punctuation too.
@@ -161,7 +161,7 @@ def parse_taxonomy(data: object, path: str) -> Taxonomy:
             if name not in TAG_FIELDS:
                 problem(line, f"unknown key '{name}'", yamlfile.did_you_mean(name, TAG_FIELDS))
         tag_id, name = item.get("id"), item.get("name")
-        if not isinstance(tag_id, str) or not _TAG_ID.match(tag_id):
+        if not isinstance(tag_id, str) or not _TAG_ID.fullmatch(tag_id):
             problem(line, f"tag id {tag_id!r} is not lowercase words joined by hyphens",
                     "write it like 'diffusion-models'")
         elif tag_id in seen_ids:

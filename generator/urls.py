@@ -10,7 +10,9 @@ import re
 import unicodedata
 from collections.abc import Iterable
 
-_SAFE_URL = re.compile(r"^https?://[^\s<>\"'`{}|\\^]+$", re.IGNORECASE)
+# No space, quote, bracket, control character or lone surrogate: one URL, writable anywhere.
+_SAFE_URL = re.compile("https?://[^\\s<>\"'`{}|\\\\^\x00-\x1f\x7f-\x9f\ud800-\udfff]+",
+                       re.IGNORECASE)
 
 #: Names that Windows will not create, whatever the extension.
 _RESERVED = {"con", "prn", "aux", "nul", *(f"com{i}" for i in range(10)),
@@ -21,7 +23,7 @@ MAX_SLUG = 80
 
 def safe_url(url: str | None) -> str | None:
     """The URL when it is a plain http(s) URL, else None (no javascript:, no spaces, no quotes)."""
-    if url and _SAFE_URL.match(url.strip()):
+    if url and _SAFE_URL.fullmatch(url.strip()):
         return url.strip()
     return None
 

@@ -70,6 +70,9 @@ def load(text: str, path: str, *, error: type[DigestError] = ParseError,
     except RecursionError as exc:
         raise error("nested too deeply to read", path=path, line=1,
                     fix="this is not a digest file; check what was saved") from exc
+    except ValueError as exc:  # an integer of more digits than Python reads
+        raise error(f"a value cannot be read: {exc}", path=path, line=1,
+                    fix="correct or remove the number") from exc
 
 
 def did_you_mean(name: object, choices: tuple[str, ...]) -> str:

@@ -76,11 +76,20 @@ def test_a_missing_file_is_a_clear_error(project, capsys):
                               " - check the file name\n")
 
 
-def test_a_bad_date_option_is_a_usage_error(project, capsys):
+def test_a_bad_date_option_is_a_usage_error_of_one_line(project, capsys):
+    """Mistakes on the command line exit 2 (README says so) with one line, not the usage."""
     with pytest.raises(SystemExit) as exit_:
         main(["ingest", "x.txt", "--date", "11/03/2026"])
     assert exit_.value.code == 2
-    assert "'11/03/2026' is not a date; write it as YYYY-MM-DD" in capsys.readouterr().err
+    assert capsys.readouterr().err == (
+        "digest ingest: argument --date: '11/03/2026' is not a date; write it as YYYY-MM-DD - "
+        "see 'digest ingest --help'\n")
+    with pytest.raises(SystemExit) as exit_:
+        main(["serve", "--port", "99999"])
+    assert exit_.value.code == 2
+    assert capsys.readouterr().err == (
+        "digest serve: argument --port: '99999' is not a port; pass a number from 1 to 65535 - "
+        "see 'digest serve --help'\n")
 
 
 def test_ingest_then_list_json(project, capsys):
@@ -202,3 +211,118 @@ def test_a_bad_archive_file_stops_the_build_with_its_line(project, capsys):
     assert (code, err) == (1, "content/digests/2026-03-11.yaml:3: not valid YAML: the key 'date'"
                               " is written twice (first at line 2) - keep one of them\n")
     assert not (project / "site").exists()
+
+
+def _api_day(tmp_path, name: str, text: str):
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_hostile_api_fields_are_one_line_or_dropped_never_a_traceback(project, capsys,
+                                                                      tmp_path):
+    before = snapshot(project / "content")
+    # An integer of 5,000 digits: one line, nothing written.
+    huge = _api_day(tmp_path, "2026-03-06.json",
+                    '[{"paper": {"id": "2603.00001", "title": "T", "upvotes": ' + "9" * 5000
+                    + "}}]")
+    code, _, err = run(capsys, "ingest", str(huge))
+    assert code == 1 and err.count("\n") == 1 and err.startswith(f"{huge}:1: not an answer")
+    assert snapshot(project / "content") == before
+    # A lone surrogate in a URL: the URL is not kept, the paper is.
+    surrogate = _api_day(tmp_path, "2026-03-07.json",
+                         '[{"paper": {"id": "2603.00002", "title": "Surrogates", "summary": '
+                         '"S.", "githubRepo": "https://github.com/a/\\ud800"}}]')
+    assert run(capsys, "ingest", str(surrogate))[0] == 0
+    assert main(["list"]) == 0
+    assert "Surrogates" in capsys.readouterr().out
+
+
+def test_an_api_day_is_the_day_its_file_is_named_for(project, tmp_path, capsys):
+    """As README says: --date, else the file's name, else the day its papers were listed."""
+    day = _api_day(tmp_path, "2026-03-09.json",
+                   '[{"paper": {"id": "2603.00003", "title": "Named", "summary": "S.", '
+                   '"submittedOnDailyAt": "2026-03-10T00:00:00.000Z"}}]')
+    assert run(capsys, "ingest", str(day))[0] == 0
+    assert (project / "content" / "digests" / "2026-03-09.yaml").is_file()
+
+
+@pytest.mark.parametrize("text, says", [
+    ("date: 0001-01-15\npapers: []\n", "0001-01-15 is not a day of a digest (they lie between "
+                                        "1991 and 2999) - correct the date (YYYY-MM-DD)"),
+    ("date: 9999-12-31\npapers: []\n", "9999-12-31 is not a day of a digest"),
+    ("date: 2026-03-12\npapers:\n- key: \"a\\e]0;pwned\\a\"\n  title: T\n  abstract: A.\n",
+     "the key 'a\\x1b]0;pwned\\x07' holds a space or a control character"),
+    ("date: 2026-03-12\npapers:\n- title: T\n  abstract: A.\n  upvotes: " + "9" * 5000 + "\n",
+     "a value cannot be read"),
+])
+def test_a_hostile_archive_day_is_one_line(project, capsys, text, says):
+    path = project / "content" / "digests" / f"{text[6:16]}.yaml"
+    path.write_text(text, encoding="utf-8")
+    code, out, err = run(capsys, "list")
+    assert code == 1 and out == "" and err.count("\n") == 1, err
+    assert says in err and "\x1b" not in err and "\x07" not in err
+
+
+def test_a_nul_byte_in_an_archive_day_is_named_as_such(project, capsys):
+    path = project / "content" / "digests" / "2026-03-11.yaml"
+    data = path.read_bytes()
+    path.write_bytes(data[:5000] + b"\x00" + data[5000:])
+    code, _, err = run(capsys, "list")
+    line = data[:5000].count(b"\n") + 1
+    assert (code, err) == (1, f"content/digests/2026-03-11.yaml:{line}: a NUL byte (0x00) here: "
+                              "text files hold none - remove it (the file may be damaged), or "
+                              "save it again as text\n")
+
+
+def test_nothing_an_archive_says_reaches_the_terminal_as_a_control_sequence():
+    from generator.cli import terminal_text
+    assert terminal_text("a\x1b]0;title\x07b\x00c\u202ed") == "a\\x1b]0;title\\x07b\\x00c\\u202ed"
+    assert terminal_text("line one\nline two") == "line one\nline two"
+
+
+def test_a_taxonomy_id_ending_in_a_line_break_is_refused(project, capsys):
+    taxonomy = project / "content" / "taxonomy.yaml"
+    text = taxonomy.read_text(encoding="utf-8")
+    taxonomy.write_text(text.replace("- id: robotics\n", '- id: "robotics\\n"\n', 1),
+                        encoding="utf-8")
+    code, _, err = run(capsys, "build")
+    assert code == 1 and "tag id 'robotics\\n' is not lowercase words joined by hyphens" in err
+
+
+def test_a_fullwidth_arxiv_id_is_no_arxiv_id():
+    from generator.records import normalise_arxiv_id
+    assert normalise_arxiv_id("2502.00001") == "2502.00001"
+    for fake in ("\uff12\uff15\uff10\uff12.\uff10\uff10\uff10\uff10\uff11",  # fullwidth
+                 "\u0662\u0665\u0660\u0662.\u0660\u0660\u0660\u0660\u0661",  # Arabic-Indic
+                 "\u0968\u096b\u0966\u0968.\u0966\u0966\u0966\u0966\u0967"):  # Devanagari
+        assert normalise_arxiv_id(fake) is None
+
+
+@pytest.mark.parametrize("content, says", [
+    (b"site_name: \xff\n", "mkdocs.yml:1: not UTF-8: byte 0xFF here - save the file as UTF-8"),
+    (b"a: " + b"[" * 100_000, "mkdocs.yml:1: nested too deeply, or a number too long, to read"),
+    (b"site_nam: Digest\nsite_url: https://x.org/\n",
+     "mkdocs.yml:1: unknown setting 'site_nam' - did you mean 'site_name'?"),
+])
+def test_a_bad_config_names_the_mistake(project, capsys, content, says):
+    (project / "mkdocs.yml").write_bytes(content)
+    code, _, err = run(capsys, "build")
+    assert code == 1 and err.splitlines()[0].startswith(says), err
+
+
+def test_training_where_the_model_cannot_be_written_is_one_line(project, capsys, monkeypatch):
+    import errno
+    import os
+
+    from generator import commands
+
+    def read_only(path, data):
+        raise OSError(errno.EROFS, os.strerror(errno.EROFS), str(path))
+
+    monkeypatch.setattr(commands, "replace_bytes", read_only)
+    before = snapshot(project / "content")
+    code, _, err = run(capsys, "tags", "--train", str(DATA / "labels" / "seeds.jsonl"))
+    assert code == 1 and err.count("\n") == 1
+    assert "cannot write the topic model: Read-only file system" in err
+    assert snapshot(project / "content") == before

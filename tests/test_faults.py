@@ -93,6 +93,24 @@ def test_a_failed_build_leaves_the_previous_site_whole(project, capsys, monkeypa
     assert snapshot(project / "site") != before
 
 
+@pytest.mark.parametrize("name", [".site.new", ".site.old"])
+def test_folders_beside_the_site_that_a_build_did_not_make_are_never_removed(
+        project, capsys, name):
+    """A build uses .site.new and .site.old beside site/: folders of those names holding
+    someone's files stop the build with one line, and nothing is removed."""
+    assert main(["build", "--site-url", URL]) == 0
+    capsys.readouterr()
+    theirs = project / name
+    theirs.mkdir()
+    (theirs / "notes.txt").write_text("mine", encoding="utf-8")
+    before = snapshot(project)
+    code, _, err = run(capsys, "build", "--full", "--site-url", URL)
+    assert code == 1 and err.count("\n") == 1
+    assert err.startswith(f"{theirs.relative_to(project)}: {name} beside the site folder was "
+                          "not made by digest build")
+    assert snapshot(project) == before
+
+
 # -- kills, parallel writers, a full disk -------------------------------------------------------
 
 def living(group: int) -> list[int]:

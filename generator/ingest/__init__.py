@@ -14,7 +14,7 @@ from generator.ingest.api import parse_api
 from generator.ingest.clean import decode
 from generator.ingest.page import parse_page
 from generator.ingest.yaml_records import parse_yaml
-from generator.records import Digest
+from generator.records import Digest, day_problem
 
 FORMATS = ("text", "api", "yaml")
 
@@ -35,7 +35,7 @@ def detect_format(path: str, text: str) -> str:
     return "text"
 
 
-_NAMED_DATE = re.compile(r"(?<!\d)(\d{4})-(\d{2})-(\d{2})(?!\d)")
+_NAMED_DATE = re.compile(r"(?<![0-9])([0-9]{4})-([0-9]{2})-([0-9]{2})(?![0-9])")
 
 
 def _date_in_name(path: str) -> datetime.date | None:
@@ -59,8 +59,12 @@ def read_digest(data: bytes, path: str, *, fmt: str | None = None,
     text, warning = decode(data, path)
     warnings = [warning] if warning else []
     fmt = fmt or detect_format(path, text)
+    if date is not None and day_problem(date):
+        raise ParseError(day_problem(date), path=path, fix="pass another --date (YYYY-MM-DD)")
     if fmt == "api":
-        digest = parse_api(text, path, date)
+        # The day asked for: --date, else the day the file is named for, else the day its
+        # papers were listed on.
+        digest = parse_api(text, path, date or _date_in_name(path))
     elif fmt == "yaml":
         digest = parse_yaml(text, path)
         digest = digest if digest.date or date is None else digest.with_date(date)
@@ -76,6 +80,9 @@ def read_digest(data: bytes, path: str, *, fmt: str | None = None,
         if digest.papers:
             raise ParseError("no date in digest", path=path, line=1,
                              fix="pass --date YYYY-MM-DD")
+    elif day_problem(digest.date):
+        raise ParseError(day_problem(digest.date), path=path, line=1,
+                         fix="correct the date, or pass --date YYYY-MM-DD")
     elif any(not p.appearances for p in digest.papers):
         digest = digest.with_date(digest.date)
     return digest, warnings

@@ -21,12 +21,16 @@ def item_lines(text: str) -> list[int]:
     """The line on which each item of a top-level JSON array starts (for messages)."""
     decoder = json.JSONDecoder()
     lines, index = [], text.index("[") + 1
+    # Newlines are counted from the last item on, not from the start: linear in the text.
+    line, counted = 1, 0
     while True:
         while index < len(text) and text[index] in " \t\r\n,":
             index += 1
         if index >= len(text) or text[index] == "]":
             return lines
-        lines.append(text.count("\n", 0, index) + 1)
+        line += text.count("\n", counted, index)
+        counted = index
+        lines.append(line)
         _, index = decoder.raw_decode(text, index)
 
 
@@ -38,6 +42,9 @@ def parse_api(text: str, path: str, date: datetime.date | None = None) -> Digest
                          line=exc.lineno, fix="pass the API's answer unchanged") from exc
     except RecursionError as exc:
         raise ParseError("JSON nested too deeply to be an answer of the API", path=path, line=1,
+                         fix="pass the API's answer unchanged") from exc
+    except ValueError as exc:  # an integer of more digits than Python reads
+        raise ParseError(f"not an answer of the API: {exc}", path=path, line=1,
                          fix="pass the API's answer unchanged") from exc
     if isinstance(data, dict) and isinstance(data.get("papers"), list):
         data = data["papers"]

@@ -65,6 +65,10 @@ def decode(data: bytes, path: str, *, latin1_ok: bool = True) -> tuple[str, str 
     if b"\x00" in sample or controls > len(sample) // 20:
         raise ParseError("this is a binary file, not a digest", path=path, line=1,
                          fix="pass the digest saved as text (UTF-8)")
+    if b"\x00" in data:
+        raise ParseError("a NUL byte (0x00) here: text files hold none", path=path,
+                         line=data[:data.index(b"\x00")].count(b"\n") + 1,
+                         fix="remove it (the file may be damaged), or save it again as text")
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
     try:
@@ -154,14 +158,20 @@ def clean_text(text: str) -> str:
 
 def find_links(text: str) -> tuple[str, ...]:
     """URLs in an abstract, in order, without the punctuation that ends the sentence."""
-    links = []
+    links: dict[str, None] = {}
     for match in _URL.finditer(text):
         url = match.group(0)
-        while url and url[-1] in _TRAILING:
+        # One pass from the end, counting brackets once: linear however long the run of
+        # punctuation after a URL.
+        end, opened, closed = len(url), url.count("("), url.count(")")
+        while end and url[end - 1] in _TRAILING:
             # A closing bracket that the URL itself opened belongs to it (Wikipedia-style URLs).
-            if url[-1] == ")" and url.count("(") >= url.count(")"):
-                break
-            url = url[:-1]
-        if len(url) > len("https://x.y") and url not in links:
-            links.append(url)
+            if url[end - 1] == ")":
+                if opened >= closed:
+                    break
+                closed -= 1
+            end -= 1
+        url = url[:end]
+        if len(url) > len("https://x.y"):
+            links.setdefault(url)
     return tuple(links)

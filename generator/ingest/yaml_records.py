@@ -16,13 +16,14 @@ Pure: only processes data. The same format serves the archive in ``content/diges
 from __future__ import annotations
 
 import datetime
+import re
 
 import yaml
 
 from generator import yamlfile
 from generator.errors import ParseError, raise_all
 from generator.ingest.clean import clean_text, find_links
-from generator.records import Digest, Paper, normalise_arxiv_id, paper_key
+from generator.records import Digest, Paper, day_problem, normalise_arxiv_id, paper_key
 from generator.urls import safe_url
 
 _Dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
@@ -34,6 +35,9 @@ PAPER_FIELDS = ("rank", "key", "title", "abstract", "arxiv_id", "authors", "auth
                 "summary", "organization", "published", "submitter", "comments", "thumbnail",
                 "tags")
 _LISTS = ("authors", "links", "keywords", "tags")
+#: A paper's key: printable, no space (keys become file names and URLs, and are printed).
+_KEY = re.compile(r"[^\s\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff"
+                  r"\ud800-\udfff]{1,200}")
 _INTS = ("rank", "upvotes", "github_stars", "comments")
 
 
@@ -57,6 +61,10 @@ def parse_yaml(text: str, path: str) -> Digest:
     if date is not None and type(date) is not datetime.date:
         errors.append(ParseError(f"'date' must be a day, got {data.get('date')!r}", path=path,
                                  line=line, fix="write it as YYYY-MM-DD"))
+        date = None
+    elif date is not None and day_problem(date):
+        errors.append(ParseError(day_problem(date), path=path, line=line,
+                                 fix="correct the date (YYYY-MM-DD)"))
         date = None
     items = data.get("papers")
     if not isinstance(items, list):
@@ -132,10 +140,15 @@ def _paper(item: object, path: str, position: int,
             raise ParseError(f"'{name}' must be text", path=path, line=line,
                              fix=f"correct '{name}' or remove it")
     title, abstract = cleaned["title"], cleaned["abstract"]
+    key = _s(item.get("key"))
+    if key is not None and not _KEY.fullmatch(key):
+        raise ParseError(f"the key {key[:60]!r} holds a space or a control character, or is "
+                         "longer than 200 characters", path=path, line=line,
+                         fix="a key is its arXiv id, or letters and digits joined by hyphens")
     arxiv_id = normalise_arxiv_id(_s(item.get("arxiv_id")))
     links = tuple(u for u in (safe_url(x) for x in item.get("links") or ()) if u)
     paper = Paper(
-        key=_s(item.get("key")) or paper_key(title, arxiv_id),
+        key=key or paper_key(title, arxiv_id),
         title=title, abstract=abstract,
         links=links + find_links(abstract),
         authors=tuple(clean_text(a) for a in item.get("authors") or () if clean_text(a)),
