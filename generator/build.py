@@ -34,9 +34,10 @@ from generator.files import digest_files, locked, read_folder, replace_bytes, sy
 from generator.layout import Site, gather
 from generator.opendata import render_data
 from generator.pages import render_pages, render_site
-from generator.similarity import Reference, by_authors
+from generator.similarity import by_authors
 from generator.sitemap import render_sitemap
 from generator.tagging import load_taxonomy
+from generator.textfeatures import Reference
 
 #: Written into docs_dir so that a later build knows the folder is ours to clean.
 MARKER = ".paper-digest"

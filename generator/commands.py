@@ -198,10 +198,17 @@ def score_tags(content: Path, labels_files: list[Path]) -> list[str]:
              f"precision {total.precision:.3f}  recall {total.recall:.3f}  F1 {score.f1:.3f}  "
              f"(right {total.right}, wrong {total.wrong}, missed {total.missed})", "",
              "Per topic, worst first:  right  wrong  missed  precision  recall"]
-    for topic, t in score.worst_first():
-        lines.append(f"  {topic:<34} {t.right:5d} {t.wrong:6d} {t.missed:7d}"
-                     f"  {t.precision:9.2f} {t.recall:7.2f}")
+    lines += topic_rows((topic, t.right, t.wrong, t.missed) for topic, t in score.worst_first())
     return lines
+
+
+def topic_rows(rows) -> list[str]:
+    """Lines of (topic, right, wrong, missed), worst first, with precision and recall."""
+    rows = sorted(rows, key=lambda row: (-(row[2] + row[3]), row[0]))
+    return [f"  {topic:<34} {right:5d} {wrong:6d} {missed:7d}  "
+            f"{right / (right + wrong) if right + wrong else 1.0:9.2f} "
+            f"{right / (right + missed) if right + missed else 1.0:7.2f}"
+            for topic, right, wrong, missed in rows]
 
 
 def train_tags(content: Path, labels_files: list[Path]) -> list[str]:
@@ -237,11 +244,17 @@ def train_tags(content: Path, labels_files: list[Path]) -> list[str]:
         raise DigestError(f"cannot write the topic model: {exc.strerror or exc}", path=target,
                           fix="check the folder's free space and permissions; the old model "
                               "is as it was") from exc
-    return [f"Fitted the topic model on {len(papers)} labelled papers -> {target}",
-            f"On papers it was not fitted on (5-fold cross-validation): precision "
-            f"{precision:.3f}, recall {recall:.3f}, F1 {f1:.3f}",
-            f"Threshold {fitted.model.threshold:.2f}, floor {fitted.model.floor:.2f}; "
-            f"score the tags with 'digest tags --score {labels_files[0]}'"]
+    thresholds = sorted(fitted.model.thresholds.values())
+    lines = [f"Fitted the topic model on {len(papers)} labelled papers -> {target}",
+             f"On papers it was not fitted on (5-fold cross-validation): precision "
+             f"{precision:.3f}, recall {recall:.3f}, F1 {f1:.3f}",
+             f"Thresholds {thresholds[0]:.2f} to {thresholds[-1]:.2f} by topic, floor "
+             f"{fitted.model.floor:.2f}; score the tags with 'digest tags --score "
+             f"{labels_files[0]}'", "",
+             "Per topic (cross-validated), worst first:  right  wrong  missed  precision  "
+             "recall"]
+    lines += topic_rows((topic, *counts) for topic, counts in fitted.per_topic.items())
+    return lines
 
 
 def email_digest(content: Path, *, date: datetime.date | None, topics: tuple[str, ...],

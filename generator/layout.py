@@ -384,9 +384,9 @@ def gather(archive: Archive, taxonomy: Taxonomy, config: Config,
                     known.add(tag_id)
                     tags.append(extra)
             ids.append(tag_id)
-        return tagger.tag(dataclasses.replace(paper, tags=tuple(ids)))
+        return dataclasses.replace(paper, tags=tuple(ids))
 
-    papers = [tag_ids(p) for p in archive.papers]
+    papers = tagger.tag_all([tag_ids(p) for p in archive.papers])
     by_key = {p.key: p for p in papers}
     digests = tuple(
         Digest(date=d.date, papers=tuple(by_key[p.key] for p in d.papers), source=d.source,

@@ -26,12 +26,11 @@ from __future__ import annotations
 import hashlib
 import heapq
 import math
-from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from generator.records import Paper
-from generator.topicmodel import paper_terms
+from generator.textfeatures import Reference, related_terms
 
 #: Terms kept per paper.
 TERMS_PER_PAPER = 25
@@ -48,43 +47,9 @@ MAX_AUTHOR_PAPERS = 200
 PROLIFIC = "prolific authors"
 
 
-def terms_of(paper: Paper) -> Counter:
-    """A paper's terms for relatedness: abstract and title terms (title counted double), and
-    the source's keywords."""
-    body, title = paper_terms(paper)
-    terms = Counter(body)
-    for term, n in title.items():
-        terms[term[2:]] += 2 * n
-    for keyword in paper.keywords:
-        terms["k:" + keyword.lower()] += 2
-    return terms
-
-
-class Reference:
-    """Document frequencies of a fixed set of papers, for inverse document frequencies."""
-
-    def __init__(self, papers: int, frequency: dict[str, int]):
-        self.papers = max(papers, 1)
-        self.frequency = frequency
-        self._unseen = math.log(self.papers + 1)
-
-    @classmethod
-    def of(cls, papers: Sequence[Paper], least: int = 3) -> Reference:
-        df: Counter = Counter()
-        for paper in papers:
-            df.update(terms_of(paper).keys())
-        return cls(len(papers), {t: d for t, d in sorted(df.items()) if d >= least})
-
-    def idf(self, term: str) -> float:
-        d = self.frequency.get(term)
-        return math.log((self.papers + 1) / (d + 1)) if d else self._unseen
-
-    def common(self, term: str) -> bool:
-        return self.frequency.get(term, 0) > MAX_REFERENCE_SHARE * self.papers
-
-
 def _vector(paper: Paper, reference: Reference) -> dict[str, float]:
-    weights = [((1 + math.log(n)) * reference.idf(t), t) for t, n in terms_of(paper).items()]
+    weights = [((1 + math.log(n)) * reference.idf(t), t)
+               for t, n in related_terms(paper).items()]
     top = heapq.nsmallest(TERMS_PER_PAPER, weights, key=lambda wt: (-wt[0], wt[1]))
     norm = math.sqrt(sum(w * w for w, _ in top)) or 1.0
     return {t: round(w / norm, 6) for w, t in top}
@@ -206,8 +171,8 @@ def relate(papers: Sequence[Paper], k: int = 5, reference: Reference | None = No
     # Papers x terms (words) and papers x authors as sparse matrices: a block of rows times
     # the transpose gives every candidate of those rows with its word score, and its number of
     # shared authors, in one product (scipy's, in C): the cost is the pairs that share a term.
-    terms = {t: j for j, t in enumerate(sorted({t for v in vectors for t in v
-                                                 if not reference.common(t)}))}
+    terms = {t: j for j, t in enumerate(sorted({t for v in vectors for t in v if not
+                                                 reference.common(t, MAX_REFERENCE_SHARE)}))}
     words = _rows([sorted((terms[t], w) for t, w in v.items() if t in terms) for v in vectors],
                   len(terms))
     shared, shared_t = _author_matrix(papers, by_author)

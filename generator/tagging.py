@@ -387,33 +387,42 @@ class Tagger:
 
     def _scored(self, paper: Paper) -> tuple[list[tuple[int, float]], dict[int, Evidence]]:
         """(tag index, score) of every tag that applies, best first, and the evidence."""
-        found = self.evidence(paper)
+        return self._scored_all([paper])[0]
+
+    def _scored_all(self, papers: list[Paper]
+                    ) -> list[tuple[list[tuple[int, float]], dict[int, Evidence]]]:
+        """``_scored`` of many papers: the topic model weighs them all at once."""
+        tags = self.taxonomy.tags
+        found_all = [self.evidence(p) for p in papers]
         model = self.model
-        scores = model.scores(paper) if model else {}
-        chosen: list[tuple[int, float]] = []
-        best: tuple[float, int] | None = None
-        for index, tag in enumerate(self.taxonomy.tags):
-            if tag.id in paper.tags:
-                continue
-            evidence = found.get(index, NO_EVIDENCE)
-            if model and tag.id in scores:
-                if evidence is NO_EVIDENCE and scores[tag.id] < model.silent_below[tag.id]:
+        weighed = model.probabilities_of(papers, [
+            {tags[index].id: e for index, e in found.items()} for found in found_all]) \
+            if model else [{} for _ in papers]
+        out = []
+        for paper, found, probabilities in zip(papers, found_all, weighed, strict=True):
+            chosen: list[tuple[int, float]] = []
+            best: tuple[float, int] | None = None
+            for index, tag in enumerate(tags):
+                if tag.id in paper.tags:
                     continue
-                score = model.probability(tag.id, scores[tag.id], evidence)
-                if score >= model.threshold:
-                    chosen.append((index, score))
-                elif score >= model.floor and (best is None or score > best[0]):
-                    best = (score, index)
-            elif evidence is not NO_EVIDENCE:
-                score = float(evidence.rule_score())
-                if score >= tag.min_score:
-                    chosen.append((index, score))
-        # Every paper is about something: with no tag sure enough, the likeliest one, if it
-        # is likely enough at all.
-        if not chosen and not paper.tags and best is not None:
-            chosen.append((best[1], best[0]))
-        chosen.sort(key=lambda item: (-item[1], item[0]))
-        return chosen, found
+                evidence = found.get(index, NO_EVIDENCE)
+                if tag.id in probabilities:
+                    score = probabilities[tag.id]
+                    if score >= model.thresholds[tag.id]:
+                        chosen.append((index, score))
+                    elif score >= model.floor and (best is None or score > best[0]):
+                        best = (score, index)
+                elif evidence is not NO_EVIDENCE:
+                    score = float(evidence.rule_score())
+                    if score >= tag.min_score:
+                        chosen.append((index, score))
+            # Every paper is about something: with no tag sure enough, the likeliest one, if
+            # it is likely enough at all.
+            if not chosen and not paper.tags and best is not None:
+                chosen.append((best[1], best[0]))
+            chosen.sort(key=lambda item: (-item[1], item[0]))
+            out.append((chosen, found))
+        return out
 
     def explain(self, paper: Paper) -> tuple[Explanation, ...]:
         """Every tag of the paper with its score and evidence: hand-set tags first, then by
@@ -431,15 +440,18 @@ class Tagger:
 
     def tag(self, paper: Paper) -> Paper:
         """The paper with its tags: those set by hand, then the matched ones."""
-        key = fingerprint(paper)
-        found = self.known.get(key)
-        if found is None:
-            scored, _ = self._scored(paper)
-            found = self.known[key] = tuple(self.taxonomy.tags[index].id for index, _ in scored)
-        return replace(paper, tags=paper.tags + tuple(found))
+        return self.tag_all([paper])[0]
 
     def tag_all(self, papers: Iterable[Paper]) -> list[Paper]:
-        return [self.tag(p) for p in papers]
+        """``tag`` of many papers; those tagged before (``known``) are not weighed again."""
+        papers = list(papers)
+        keys = [fingerprint(p) for p in papers]
+        todo = {key: paper for key, paper in zip(keys, papers, strict=True)
+                if key not in self.known}
+        for key, (scored, _) in zip(todo, self._scored_all(list(todo.values())), strict=True):
+            self.known[key] = tuple(self.taxonomy.tags[index].id for index, _ in scored)
+        return [replace(p, tags=p.tags + self.known[key])
+                for p, key in zip(papers, keys, strict=True)]
 
 
 def fingerprint(paper: Paper) -> str:

@@ -96,6 +96,16 @@ def served_sample(tmp_path_factory):
 
 
 LABELS = DATA / "labels"
+#: Every labels file, in the order README's commands pass them to `digest tags --train`.
+LABEL_FILES = ("seeds.jsonl", "api.jsonl", "recent.jsonl")
+
+
+def all_labels() -> dict:
+    from generator.evaluation import read_labels
+    labels = {}
+    for name in LABEL_FILES:
+        labels.update(read_labels(LABELS / name))
+    return labels
 
 
 @pytest.fixture(scope="session")
@@ -107,8 +117,10 @@ def labelled(tmp_path_factory):
     from generator.topicmodel import FILE
 
     content = tmp_path_factory.mktemp("labelled") / "content"
+    # As README's commands make it: the sample, the thirteen API days, the 104 corpus days.
     ingest_files(sorted((ROOT / "content" / "digests").glob("*.yaml"))
-                 + sorted((DATA / "api").glob("*.json")), content=content)
+                 + sorted((DATA / "api").glob("*.json"))
+                 + sorted((DATA / "corpus").glob("*.json")), content=content)
     for name in ("taxonomy.yaml", FILE):
         shutil.copy(ROOT / "content" / name, content / name)
     taxonomy = load_taxonomy(content / "taxonomy.yaml")
@@ -120,17 +132,18 @@ def labelled(tmp_path_factory):
 def fitted(labelled):
     """The topic model fitted on the labelled papers as `digest tags --train` fits it, with
     its cross-validated figures and each paper's topics chosen by a model fitted without it."""
-    from generator.evaluation import read_labels
     from generator.tagging import Tagger
     from generator.topicmodel import fit
 
-    labels = read_labels(LABELS / "seeds.jsonl") | read_labels(LABELS / "api.jsonl")
+    labels = all_labels()
     taxonomy = labelled["taxonomy"]
     phrases = Tagger(taxonomy, use_model=False)
     papers = [p for p in labelled["papers"] if p.identity in labels]
     known = {t.id for t in taxonomy.tags}
+    files = ", ".join(f"tests/data/labels/{name}" for name in LABEL_FILES)
     return fit(papers, [sorted(labels[p.identity].topics & known) for p in papers],
-               lambda p: {taxonomy.tags[i].id: e for i, e in phrases.evidence(p).items()})
+               lambda p: {taxonomy.tags[i].id: e for i, e in phrases.evidence(p).items()},
+               about=f"fitted on {len(papers)} labelled papers ({files})")
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config):

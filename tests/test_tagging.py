@@ -96,7 +96,7 @@ def test_explanations_name_the_phrase_the_words_and_where_they_stand():
                   abstract="Clients share LoRA adapters.")
     explained = {e.tag: e for e in TAGGER.explain(paper)}
     fed = explained["federated-learning"]
-    assert fed.by_model and fed.score >= TAXONOMY.model.threshold
+    assert fed.by_model and fed.score >= TAXONOMY.model.thresholds["federated-learning"]
     assert any(m.where == "title" and m.phrase == "federated learning" for m in fed.matches)
     assert [t for t, _ in fed.terms[:2]] == ["federated (title)", "federated learning (title)"]
     peft = explained["parameter-efficient-fine-tuning"]
@@ -155,7 +155,9 @@ def test_generic_words_do_not_tag(title, abstract, not_tag):
 
 
 def test_tags_set_by_hand_are_kept_and_come_first():
-    paper = Paper(key="k", title="Video diffusion", abstract="", tags=("robotics",))
+    paper = Paper(key="k", title="Video diffusion models for text-to-video generation",
+                  abstract="We propose a video diffusion model that generates videos.",
+                  tags=("robotics",))
     tags = TAGGER.tag(paper).tags
     assert tags[0] == "robotics" and "video" in tags
 
