@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
+import hashlib
 import re
 import unicodedata
 from collections.abc import Iterable
@@ -34,12 +35,21 @@ def title_identity(title: str) -> str:
     return "-".join(words)
 
 
+#: The longest key a new paper is given (keys written by earlier versions may be longer).
+MAX_KEY = 200
+
+
 def paper_key(title: str, arxiv_id: str | None) -> str:
     """Stable identity of a new paper: its arXiv id when known, else its title identity.
 
     Only for papers the archive has not seen: a known paper keeps the key it was given first
-    (see :func:`assign_keys`), so its URL never changes."""
-    return arxiv_id or title_identity(title) or "untitled"
+    (see :func:`assign_keys`), so its URL never changes. A title identity longer than
+    ``MAX_KEY`` characters is cut and ends in a hash of the whole, so keys stay short and two
+    long titles keep two keys."""
+    key = arxiv_id or title_identity(title) or "untitled"
+    if len(key) > MAX_KEY:
+        key = f"{key[:MAX_KEY - 9].rstrip('-')}-{hashlib.sha1(key.encode()).hexdigest()[:8]}"
+    return key
 
 
 #: The days a digest can have: arXiv began in 1991, and nothing is dated in the year 3000.
@@ -155,6 +165,49 @@ class Archive:
     digests: tuple[Digest, ...]
     #: Every paper once, newest first (see ``sort_newest_first``).
     papers: tuple[Paper, ...]
+
+
+def digest_to_data(digest: Digest) -> dict:
+    """A dated digest as plain JSON data (the build cache keeps parsed archive days so)."""
+    papers = []
+    for paper in digest.papers:
+        data = {}
+        for f in dataclasses.fields(Paper):
+            value = getattr(paper, f.name)
+            if value in (None, "", ()):
+                continue
+            if f.name == "appearances":
+                value = [[a.date.isoformat(), a.rank] for a in value]
+            elif f.name == "published":
+                value = value.isoformat()
+            elif isinstance(value, tuple):
+                value = [list(v) if isinstance(v, tuple) else v for v in value]
+            data[f.name] = value
+        papers.append(data)
+    return {"date": digest.date.isoformat(), "source": digest.source, "papers": papers}
+
+
+def digest_from_data(data: object, origin: str = "") -> Digest | None:
+    """The digest ``digest_to_data`` made, or None if ``data`` is not one."""
+    try:
+        papers = []
+        for item in data["papers"]:
+            values = dict(item)
+            values["appearances"] = tuple(
+                Appearance(datetime.date.fromisoformat(d), int(r))
+                for d, r in values.get("appearances", ()))
+            if "published" in values:
+                values["published"] = datetime.date.fromisoformat(values["published"])
+            if "author_accounts" in values:
+                values["author_accounts"] = tuple(tuple(a) for a in values["author_accounts"])
+            for name in ("links", "authors", "keywords", "tags"):
+                if name in values:
+                    values[name] = tuple(values[name])
+            papers.append(Paper(**values))
+        return Digest(date=datetime.date.fromisoformat(data["date"]), papers=tuple(papers),
+                      source=str(data["source"]), origin=origin)
+    except (KeyError, TypeError, ValueError, AttributeError):
+        return None
 
 
 def _unique(items: Iterable[str]) -> tuple[str, ...]:

@@ -450,7 +450,7 @@ class Tagger:
                 if key not in self.known}
         for key, (scored, _) in zip(todo, self._scored_all(list(todo.values())), strict=True):
             self.known[key] = tuple(self.taxonomy.tags[index].id for index, _ in scored)
-        return [replace(p, tags=p.tags + self.known[key])
+        return [replace(p, tags=p.tags + tuple(self.known[key]))
                 for p, key in zip(papers, keys, strict=True)]
 
 

@@ -195,3 +195,16 @@ def test_a_bad_archive_file_is_reported_with_its_line(tmp_path):
         archive_store.load(content)
     assert str(error.value) == (f"{content}/digests/2026-05-01.yaml:3: 'upvotes' must be a whole"
                                 " number, got 'many' - correct 'upvotes' or remove it")
+
+
+def test_a_very_long_title_is_archived_and_read_back_under_a_short_key(tmp_path):
+    from generator.records import MAX_KEY, Digest, Paper, paper_key
+    long_a = "A Very Long Title " + "with many repeated words " * 30
+    long_b = long_a + "and a different ending"
+    keys = {paper_key(long_a, None), paper_key(long_b, None)}
+    assert len(keys) == 2 and all(len(k) <= MAX_KEY for k in keys)
+    content = tmp_path / "content"
+    digest = Digest(date=datetime.date(2026, 3, 2), papers=tuple(
+        Paper(key=paper_key(t, None), title=t, abstract="An abstract.") for t in (long_a, long_b)))
+    archive_store.write_digests(content, [digest])
+    assert {p.key for p in archive_store.load(content).papers} == keys

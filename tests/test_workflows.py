@@ -175,9 +175,15 @@ def test_a_scheduled_run_catches_up_since_the_newest_day(repo, tmp_path):
     yesterday = (today - datetime.timedelta(days=1)).isoformat()
     codes = publish_against(repo, FIXTURE, date="", requests=requests, day=yesterday)
     assert set(codes.values()) == {0}
-    # The sample's newest day is long ago: the last 14 days and today, each asked once.
+    # The sample's newest day is long ago: every day since (from the last few archived days,
+    # whose lists may have grown) up to today is asked for, each once: no gap.
+    from generator import fetch
+    newest = max(datetime.date.fromisoformat(p.stem) for p in
+                 (ROOT / "content" / "digests").glob("*.yaml"))
+    first = newest - datetime.timedelta(days=fetch.REFETCH_DAYS - 1)
     asked = [q["date"] for q, _ in requests]
-    assert asked == [(today - datetime.timedelta(days=n)).isoformat() for n in range(14, -1, -1)]
+    assert asked == [(first + datetime.timedelta(days=n)).isoformat()
+                     for n in range((today - first).days + 1)]
     assert remote_log(tmp_path)[0] == f"Archive the digests of {yesterday}"
     assert (repo / "content" / "fetched.json").is_file()
 

@@ -37,7 +37,7 @@ PAPER_FIELDS = ("rank", "key", "title", "abstract", "arxiv_id", "authors", "auth
 _LISTS = ("authors", "links", "keywords", "tags")
 #: A paper's key: printable, no space (keys become file names and URLs, and are printed).
 _KEY = re.compile(r"[^\s\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff"
-                  r"\ud800-\udfff]{1,200}")
+                  r"\ud800-\udfff]{1,2000}")
 _INTS = ("rank", "upvotes", "github_stars", "comments")
 
 
@@ -143,7 +143,7 @@ def _paper(item: object, path: str, position: int,
     key = _s(item.get("key"))
     if key is not None and not _KEY.fullmatch(key):
         raise ParseError(f"the key {key[:60]!r} holds a space or a control character, or is "
-                         "longer than 200 characters", path=path, line=line,
+                         "longer than 2000 characters", path=path, line=line,
                          fix="a key is its arXiv id, or letters and digits joined by hyphens")
     arxiv_id = normalise_arxiv_id(_s(item.get("arxiv_id")))
     links = tuple(u for u in (safe_url(x) for x in item.get("links") or ()) if u)
