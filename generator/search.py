@@ -22,19 +22,22 @@ rebuild writes the same files as a full build. ``index`` is a stage of its own t
 
 from __future__ import annotations
 
+import base64
+import contextlib
 import hashlib
 import html
 import importlib.metadata
 import importlib.util
+import json
+import os
 import shutil
 import subprocess
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 from generator.background import die_with_parent
 from generator.errors import BuildError
-from generator.files import digest_files, read_folder, sync_folder
+from generator.files import digest_files, read_folder, replace_bytes
 from generator.layout import Site, short_date, url_of
 from generator.records import Paper
 
@@ -115,52 +118,138 @@ class Indexed:
     reindexed: tuple[str, ...]
 
 
+class _Service:
+    """Pagefind's indexing service (``pagefind --service``): documents are given one by one,
+    in the order we choose, so that the index does not hang on the order in which a file
+    system lists a folder (two ext4 file systems list one folder in two orders). A request is
+    base64 of a JSON object and a comma; so is each answer."""
+
+    def __init__(self) -> None:
+        from pagefind.service import get_executable
+        executable = get_executable()
+        if executable is None:
+            raise BuildError("Pagefind is not installed", fix="pip install 'pagefind[bin]'")
+        self._process = subprocess.Popen([str(executable), "--service"], stdin=subprocess.PIPE,
+                                         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                                         preexec_fn=die_with_parent)
+        self._number = 0
+        self._buffer = b""
+
+    def ask(self, payload: dict) -> dict:
+        self._number += 1
+        message = json.dumps({"message_id": self._number, "payload": payload})
+        try:
+            self._process.stdin.write(base64.b64encode(message.encode("utf-8")) + b",")
+            self._process.stdin.flush()
+            while b"," not in self._buffer:
+                chunk = os.read(self._process.stdout.fileno(), 1 << 16)
+                if not chunk:
+                    raise EOFError
+                self._buffer += chunk
+        except (OSError, EOFError) as exc:
+            raise BuildError("Pagefind stopped while indexing",
+                             fix="run the build again; if it stops again, check that "
+                                 "'python -m pagefind --version' works") from exc
+        answer, self._buffer = self._buffer.split(b",", 1)
+        reply = json.loads(base64.b64decode(answer))["payload"]
+        if reply.get("type") == "Error":
+            raise BuildError(f"Pagefind failed: {str(reply.get('message'))[:300]}",
+                             fix="report it with the page it names")
+        return reply
+
+    def close(self) -> None:
+        with contextlib.suppress(OSError):
+            self._process.stdin.close()
+        try:
+            self._process.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            self._process.kill()
+            self._process.wait()
+
+
+def _index_bundle(documents: dict[str, bytes], output: Path) -> None:
+    """One Pagefind bundle of ``documents`` (path -> HTML), given in path order.
+
+    The files are asked for (GetFiles) and written here rather than by Pagefind (WriteFiles):
+    Pagefind can answer WriteFiles before its writes end, and a service that exits then
+    leaves some files empty (seen in 1 build of 6)."""
+    service = _Service()
+    try:
+        index = service.ask({"type": "NewIndex", "config": None})["index_id"]
+        for path in sorted(documents):
+            url = "/" + path.removesuffix("index.html")
+            service.ask({"type": "AddFile", "index_id": index, "file_path": None, "url": url,
+                         "file_contents": documents[path].decode("utf-8")})
+        files = service.ask({"type": "GetFiles", "index_id": index})["files"]
+    finally:
+        service.close()
+    output = output.resolve()
+    for entry in files:
+        target = (output / entry["path"]).resolve()
+        if not target.is_relative_to(output):
+            raise BuildError(f"Pagefind named a file outside its bundle: {entry['path'][:100]!r}",
+                             fix="report it with the Pagefind version")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        replace_bytes(target, base64.b64decode(entry["content"]))
+
+
+def _bundle_files(folder: Path) -> dict[str, bytes]:
+    return read_folder(folder) if folder.is_dir() else {}
+
+
+def _stamp(fingerprint: str, files: dict[str, bytes]) -> str:
+    """What a bundle's stamp holds: the fingerprint of its documents, then a hash of each of
+    its files, so that a damaged bundle in the cache is noticed before it is installed."""
+    return "\n".join([fingerprint, *(f"{hashlib.sha256(data).hexdigest()} {path}"
+                                      for path, data in sorted(files.items()))]) + "\n"
+
+
+def _stamp_holds(work: Path, fingerprint: str) -> bool:
+    """Whether the bundle in ``work`` was made from these documents and is whole."""
+    try:
+        stamp = (work / _STAMP).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return False
+    return stamp == _stamp(fingerprint, _bundle_files(work / "bundle")) \
+        and (work / "bundle" / "pagefind-entry.json").is_file()
+
+
 def index(site: Site, cache: Path, full: bool = False) -> Indexed:
-    """Write each bundle's documents under ``cache`` and run Pagefind for every bundle whose
-    documents differ from the ones its index was made from (every bundle, if ``full``)."""
+    """Index each bundle whose documents differ from the ones its index in ``cache`` was
+    made from (every bundle, if ``full``), or whose files there are not whole."""
     if importlib.util.find_spec("pagefind") is None:
         raise BuildError("Pagefind is not installed", fix="pip install 'pagefind[bin]'")
     cache = Path(cache)
+    if cache.exists() and not cache.is_dir():
+        cache.unlink()  # a file where the cache folder should be: derived, so it goes
     by_bundle = documents(site)
     for stale in (cache.iterdir() if cache.is_dir() else ()):
         if stale.name not in by_bundle:
-            shutil.rmtree(stale)
+            shutil.rmtree(stale) if stale.is_dir() and not stale.is_symlink() else stale.unlink()
     reindexed = []
-    for name in by_bundle:
+    for name, docs in by_bundle.items():
         work = cache / name
-        fingerprint = _fingerprint(by_bundle[name])
-        stamp = work / _STAMP
-        # The stamp is written only after Pagefind indexed exactly these documents.
-        if not full and stamp.is_file() and stamp.read_text() == fingerprint \
-                and (work / "bundle" / "pagefind-entry.json").is_file():
+        fingerprint = _fingerprint(docs)
+        if not full and _stamp_holds(work, fingerprint):
             continue
-        sync_folder(work / "docs", by_bundle[name])
-        stamp.unlink(missing_ok=True)  # stopped half-way, the bundle is made again next time
+        if work.exists() and not work.is_dir():
+            work.unlink()
+        work.mkdir(parents=True, exist_ok=True)
+        (work / _STAMP).unlink(missing_ok=True)  # stopped half-way, it is made again next time
+        shutil.rmtree(work / "docs", ignore_errors=True)  # (an older version's documents)
         shutil.rmtree(work / "bundle", ignore_errors=True)
-        result = subprocess.run(
-            [sys.executable, "-m", "pagefind", "--site", str(work / "docs"),
-             "--output-path", str((work / "bundle").resolve()), "--silent"],
-            capture_output=True, text=True, check=False, preexec_fn=die_with_parent)
-        if result.returncode != 0:
-            raise BuildError(f"Pagefind failed: {(result.stderr or result.stdout).strip()[:500]}",
-                             path=work / "docs",
-                             fix=f"run 'python -m pagefind --site {work / 'docs'}' to see why")
-        stamp.write_text(fingerprint)
+        _index_bundle(docs, work / "bundle")
+        replace_bytes(work / _STAMP, _stamp(fingerprint, _bundle_files(work / "bundle"))
+                      .encode("utf-8"))
         reindexed.append(name)
     return Indexed(bundles=tuple(by_bundle), reindexed=tuple(reindexed))
 
 
-def install(indexed: Indexed, cache: Path, site_dir: Path) -> None:
-    """Copy the bundles into the built site; remove a bundle that is no longer made. Runs
-    after MkDocs, which empties the site folder on a full build."""
-    site_dir = Path(site_dir)
-    for name in indexed.bundles:
-        bundle, copy = Path(cache) / name / "bundle", site_dir / name
-        entry = "pagefind-entry.json"  # names every index file by its hash
-        if name not in indexed.reindexed and (copy / entry).is_file() \
-                and (copy / entry).read_bytes() == (bundle / entry).read_bytes():
-            continue
-        sync_folder(copy, read_folder(bundle))
-    for stale in site_dir.glob("pagefind*"):
-        if stale.name not in indexed.bundles:
-            shutil.rmtree(stale)
+def bundle_files(cache: Path, names) -> dict[str, bytes]:
+    """The files of the bundles ``names`` as the site holds them: path in the site -> bytes.
+    A bundle is installed only as its stamp says it was made (see ``_stamp_holds``)."""
+    out = {}
+    for name in names:
+        for path, data in _bundle_files(Path(cache) / name / "bundle").items():
+            out[f"{name}/{path}"] = data
+    return out
