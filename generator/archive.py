@@ -12,17 +12,28 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import datetime
+import hashlib
 import os
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
 from generator import files
+from generator.cache import Cache
+from generator.cache import where as cache_where
 from generator.errors import DigestError, ErrorList, ParseError, raise_all
 from generator.files import file_mode
 from generator.ingest.clean import decode
 from generator.ingest.yaml_records import dump_digest, parse_yaml
-from generator.records import Archive, Digest, assign_keys, merge_digests, merge_paper
+from generator.records import (
+    Archive,
+    Digest,
+    assign_keys,
+    digest_from_data,
+    digest_to_data,
+    merge_digests,
+    merge_paper,
+)
 
 DIGESTS = "digests"
 #: The lock a writer holds (``locked``), in the content folder; git ignores it.
@@ -44,9 +55,10 @@ def newest_day(content: Path) -> datetime.date | None:
     return max(days, default=None)
 
 
-def load(content: Path, *, missing_ok: bool = False) -> Archive:
+def load(content: Path, *, missing_ok: bool = False, cache: Cache | None = None) -> Archive:
     """Read every digest file; report every bad file at once. With ``missing_ok``, a content
-    folder that does not exist yet is an empty archive (the first ingest makes it)."""
+    folder that does not exist yet is an empty archive (the first ingest makes it). With a
+    ``cache``, a file whose bytes it has parsed before is not parsed again."""
     folder = Path(content) / DIGESTS
     if missing_ok and not Path(content).exists():
         return Archive(digests=(), papers=())
@@ -54,6 +66,9 @@ def load(content: Path, *, missing_ok: bool = False) -> Archive:
         raise DigestError("no such content folder", path=content,
                           fix="pass --content DIR, or run from the project folder")
     digests, errors = [], []
+    where = cache_where(content) if cache is not None else ""
+    known = cache.archive_files(where) if cache is not None else {}
+    seen: dict[str, tuple[str, object]] = {}
     for path in sorted(folder.glob("*.yaml")) if folder.is_dir() else ():
         try:
             try:
@@ -62,6 +77,13 @@ def load(content: Path, *, missing_ok: bool = False) -> Archive:
                 raise ParseError(f"cannot read: {exc.strerror or exc}", path=path,
                                  fix="an archive day is a readable YAML file; correct or "
                                      "remove it") from exc
+            sha = hashlib.sha256(data).hexdigest()
+            row = known.get(path.name)
+            digest = digest_from_data(row[1], str(path)) if row and row[0] == sha else None
+            if digest is not None and digest.date.isoformat() == path.stem:
+                seen[path.name] = row
+                digests.append(digest)
+                continue
             # The archive is written as UTF-8; a hand edit in another encoding is an error,
             # not a guess.
             text, _ = decode(data, str(path), latin1_ok=False)
@@ -73,11 +95,15 @@ def load(content: Path, *, missing_ok: bool = False) -> Archive:
                                  f"date {digest.date}", path=path, line=1,
                                  fix=f"rename it to {digest.date}.yaml or correct the date")
             digests.append(digest)
+            seen[path.name] = (sha, digest_to_data(digest))
         except ErrorList as exc:
             errors.extend(exc.errors)
         except DigestError as exc:
             errors.append(exc)
     raise_all(errors)
+    if cache is not None and {n: s for n, (s, _) in seen.items()} != \
+            {n: s for n, (s, _) in known.items()}:
+        cache.put_archive_files(where, seen)
     digests.sort(key=lambda d: d.date)
     return Archive(digests=tuple(digests), papers=tuple(merge_digests(digests)))
 

@@ -236,10 +236,9 @@ def cmd_build(args, docs_dir: Path | None = None):
                    engine=getattr(args, "engine", "mkdocs"))
     for warning in result.warnings:
         say(f"warning: {warning}", err=True)
-    site = result.site
     how = "changed pages rebuilt" if result.incremental else "every page built"
     # The publish workflow's log says which kind of build it was.
-    say(f"Built {result.out}/ from {len(site.papers)} papers in {len(site.digests)} digests "
+    say(f"Built {result.out}/ from {result.papers} papers in {result.digests} digests "
           f"({result.written} pages or feeds changed, {how}) "
           f"in {time.perf_counter() - start:.1f} s")
     return 0

@@ -118,3 +118,41 @@ def digest_files(digest: hashlib._Hash, files: dict[str, bytes]) -> None:
     for path in sorted(files):
         digest.update(f"{path}\n{len(files[path])}\n".encode())
         digest.update(files[path])
+
+
+def stat_of(path: Path) -> tuple[int, int] | None:
+    """(size, modification time in ns) of a regular file, else None."""
+    try:
+        st = os.lstat(path)
+    except OSError:
+        return None
+    import stat as stat_module
+    return (st.st_size, st.st_mtime_ns) if stat_module.S_ISREG(st.st_mode) else None
+
+
+def walk_files(folder: Path) -> dict[str, tuple[int, int]]:
+    """Every regular file under ``folder`` (relative POSIX path) with its ``stat_of``;
+    symbolic links and other special files are left out."""
+    import stat as stat_module
+    folder = Path(folder)
+    out: dict[str, tuple[int, int]] = {}
+
+    def visit(directory: str, prefix: str) -> None:
+        try:
+            entries = list(os.scandir(directory))
+        except OSError:
+            return
+        for entry in entries:
+            try:
+                st = entry.stat(follow_symlinks=False)
+            except OSError:
+                continue
+            name = prefix + entry.name
+            if stat_module.S_ISDIR(st.st_mode):
+                visit(entry.path, name + "/")
+            elif stat_module.S_ISREG(st.st_mode):
+                out[name] = (st.st_size, st.st_mtime_ns)
+
+    if folder.is_dir():
+        visit(str(folder), "")
+    return out

@@ -22,7 +22,7 @@ from generator.errors import BuildError
 from generator.files import digest_files, read_folder
 from generator.layout import Site
 from generator.markup import attribute_url, front_matter, href, html_text, md
-from generator.records import Paper
+from generator.records import Digest, Paper
 
 
 def make_environment(templates: Path) -> jinja2.Environment:
@@ -38,14 +38,8 @@ def make_environment(templates: Path) -> jinja2.Environment:
                        long_date=layout.long_date, short_date=layout.short_date,
                        month_name=layout.month_name, first_sentence=layout.first_sentence,
                        authors_short=layout.authors_short, summary=layout.summary_of)
-    env.globals.update(front_matter=front_matter, link=_link, served=_served, layout=layout)
+    env.globals.update(front_matter=front_matter, served=_served, layout=layout)
     return env
-
-
-@jinja2.pass_context
-def _link(context, target: str) -> str:
-    """Relative link from the page being rendered to ``target`` (a docs_dir path)."""
-    return layout.relative(target, context["page_path"])
 
 
 @jinja2.pass_context
@@ -150,14 +144,14 @@ def render_topic(site: Site, tag, render) -> None:
     blocks = len(papers) // size if len(papers) > size else 0
     newest = papers[-size:][::-1]
     path = layout.tag_page(tag.id)
-    render("tag.md.j2", path, tag=tag, total=len(papers), block=None,
+    render("tag.md.j2", path, _NO_PAPERS, tag=tag, total=len(papers), block=None,
            entries=listing_entries(site, newest, path), first=0, last=0,
            chart=month_chart(layout.topic_months(site, tag.id), tag.name),
            newer=None, older=layout.tag_page(tag.id, blocks) if blocks else None)
     for block in range(1, blocks + 1):
         path = layout.tag_page(tag.id, block)
         part = papers[(block - 1) * size: block * size][::-1]
-        render("tag.md.j2", path, tag=tag, total=len(papers), block=block,
+        render("tag.md.j2", path, _NO_PAPERS, tag=tag, total=len(papers), block=block,
                entries=listing_entries(site, part, path), chart=None,
                first=(block - 1) * size + 1, last=block * size,
                newer=layout.tag_page(tag.id, block + 1 if block < blocks else None),
@@ -198,17 +192,76 @@ def render_pages(site: Site) -> dict[str, str]:
     return render_site(site).pages
 
 
-def render_site(site: Site, previous: dict[str, str] | None = None) -> Rendered:
-    """Every Markdown page of the site, except the paper and digest pages whose fingerprint in
-    ``previous`` (path -> fingerprint of pages already in docs_dir) is unchanged."""
-    env = make_environment(site.config.templates)
-    common = {"site": site, "config": site.config}
-    pages: dict[str, str] = {}
+class Prints:
+    """What a page's fingerprint says of the records it shows: a paper by a digest of all of
+    its fields (worked out once a build), a digest, period or organisation by its papers'."""
 
-    def render(template: str, path: str, **context) -> None:
+    def __init__(self) -> None:
+        self._papers: dict[int, str] = {}
+
+    def paper(self, paper: Paper) -> str:
+        found = self._papers.get(id(paper))
+        if found is None:
+            found = self._papers[id(paper)] = hashlib.blake2b(
+                repr(paper).encode("utf-8", "surrogatepass"), digest_size=12).hexdigest()
+        return found
+
+    def describe(self, value: object) -> object:
+        """``value`` with every record replaced by its print: as much as a template can read
+        of it, in a form cheap to hash."""
+        if isinstance(value, Paper):
+            return ("paper", self.paper(value))
+        if isinstance(value, (tuple, list)):
+            return tuple(self.describe(v) for v in value)
+        if isinstance(value, dict):
+            return tuple((k, self.describe(v)) for k, v in sorted(value.items()))
+        if isinstance(value, (Digest, layout.Period, layout.Organization)):
+            return (type(value).__name__, *(self.describe(getattr(value, f.name))
+                                             for f in dataclasses.fields(value)))
+        return value
+
+
+def render_site(site: Site, previous: dict[str, str] | None = None) -> Rendered:
+    """Every Markdown page of the site, except those whose fingerprint in ``previous`` (path ->
+    fingerprint of pages already in docs_dir) is unchanged: those are kept.
+
+    A page's fingerprint covers its template, this package's code, the config and what its
+    template is given: paper, digest and period pages are given a ``PageView`` (only what they
+    show of other papers), listings their entries ready made; the few pages that read the
+    whole site (the home page, the indexes, feeds and search) are fingerprinted with all of
+    it."""
+    env = make_environment(site.config.templates)
+    pages: dict[str, str] = {}
+    previous = previous or {}
+    base = _inputs_digest(site)
+    prints = Prints()
+    inputs: dict[str, str] = {}
+    kept = set()
+    whole: list[object] = []
+
+    def whole_site() -> object:
+        """The print of everything a page that reads the whole site can show."""
+        if not whole:
+            whole.append(prints.describe((site.digests, [repr(t) for t in site.tags],
+                                          sorted(site.slugs.items()))))
+        return whole[0]
+
+    def render(template: str, path: str, view: object = None, **context) -> None:
+        """Render, unless the page in docs_dir was made from the same inputs. ``view`` is
+        what the template sees as ``site``: a PageView, or None for the whole site."""
+        digest = base.copy()
+        seen = whole_site() if view is None else prints.describe(
+            (sorted(view.slugs.items()), sorted((k, v.name) for k, v in view.tags_by_id.items())))
+        digest.update(repr((template, path, seen, prints.describe(context))).encode(
+            "utf-8", "surrogatepass"))
+        inputs[path] = digest.hexdigest()
+        if previous.get(path) == inputs[path]:
+            kept.add(path)
+            return
         try:
-            pages[path] = env.get_template(template).render({**common, **context},
-                                                            page_path=path)
+            pages[path] = env.get_template(template).render(
+                {"site": site if view is None else view, "config": site.config, **context},
+                page_path=path)
         except jinja2.TemplateError as exc:
             name = getattr(exc, "filename", None) or str(site.config.templates / template)
             raise BuildError(f"template error: {exc}", path=name,
@@ -222,53 +275,58 @@ def render_site(site: Site, previous: dict[str, str] | None = None) -> Rendered:
     months = [(month, list(group)) for month, group in
               itertools.groupby(digests, key=lambda d: (d.date.year, d.date.month))]
     render("archive.md.j2", layout.ARCHIVE, months=months)
-    base = _inputs_digest(site)
-    inputs: dict[str, str] = {}
-    kept = set()
-
-    def render_kept(template: str, path: str, view: PageView, **context) -> None:
-        """Render, unless the page in docs_dir was made from the same inputs."""
-        digest = base.copy()
-        digest.update(repr((template, path, view, sorted(context.items()))).encode())
-        inputs[path] = digest.hexdigest()
-        if previous and previous.get(path) == inputs[path]:
-            kept.add(path)
-        else:
-            render(template, path, site=view, **context)
-
     for index, digest in enumerate(digests):
-        render_kept("digest.md.j2", layout.digest_page(digest.date),
-                    PageView.of(site, digest.papers, digest.papers), digest=digest,
-                    newer=digests[index - 1].date if index > 0 else None,
-                    older=digests[index + 1].date if index + 1 < len(digests) else None)
+        render("digest.md.j2", layout.digest_page(digest.date),
+               PageView.of(site, digest.papers, digest.papers), digest=digest,
+               newer=digests[index - 1].date if index > 0 else None,
+               older=digests[index + 1].date if index + 1 < len(digests) else None)
     for paper in site.papers:
         related = tuple(site.by_key[k] for k in site.related.get(paper.key, ()))
         by_authors = tuple(site.by_key[k] for k in site.by_authors.get(paper.key, ()))
-        render_kept("paper.md.j2", site.paper_page(paper),
-                    PageView.of(site, (paper, *related, *by_authors), (paper,)),
-                    paper=paper, related=tuple(RelatedPaper.of(p) for p in related),
-                    by_authors=tuple(RelatedPaper.of(p) for p in by_authors),
-                    organization=_organization_link(site, paper))
+        render("paper.md.j2", site.paper_page(paper),
+               PageView.of(site, (paper, *related, *by_authors), (paper,)),
+               paper=paper, related=tuple(RelatedPaper.of(p) for p in related),
+               by_authors=tuple(RelatedPaper.of(p) for p in by_authors),
+               organization=_organization_link(site, paper))
     for kind in ("week", "month"):
         all_periods = layout.periods(site, kind)
         for index, period in enumerate(all_periods):
-            render("period.md.j2", period.page, period=period,
-                   newer=all_periods[index - 1] if index > 0 else None,
-                   older=all_periods[index + 1] if index + 1 < len(all_periods) else None)
+            render("period.md.j2", period.page, PageView.of(site, period.papers, period.papers),
+                   period=period,
+                   newer=_period_link(all_periods[index - 1]) if index > 0 else None,
+                   older=_period_link(all_periods[index + 1])
+                   if index + 1 < len(all_periods) else None)
         render("periods.md.j2", layout.WEEK_INDEX if kind == "week" else layout.MONTH_INDEX,
-               kind=kind, all=all_periods)
+               kind=kind, all=[(p.label, p.page, len(p.papers)) for p in all_periods])
     by_count = sorted(site.tags, key=lambda t: (-len(site.tag_papers[t.id]), t.id))
     render("tags.md.j2", layout.TAG_INDEX, topics=by_count)
     for tag in site.tags:
         render_topic(site, tag, render)
     render("organizations.md.j2", layout.ORGANIZATION_INDEX,
-           organizations=sorted(site.organizations.values(),
-                                key=lambda o: (-len(o.papers), o.name.casefold(), o.slug)))
+           organizations=[(o.name, o.slug, len(o.papers)) for o in sorted(
+               site.organizations.values(),
+               key=lambda o: (-len(o.papers), o.name.casefold(), o.slug))])
     for organization in site.organizations.values():
         path = layout.organization_page(organization.slug)
-        render("organization.md.j2", path, name=organization.name,
+        render("organization.md.j2", path, _NO_PAPERS, name=organization.name,
                total=len(organization.papers),
                entries=listing_entries(site, organization.papers, path))
     render("feeds.md.j2", layout.FEEDS_PAGE)
-    render("search.md.j2", layout.SEARCH_PAGE, bundles=search.bundle_names(site))
+    render("search.md.j2", layout.SEARCH_PAGE, _NO_PAPERS, bundles=search.bundle_names(site))
     return Rendered(pages=pages, kept=frozenset(kept), inputs=inputs)
+
+
+#: The view of a page that shows no paper of its own (its entries come ready made).
+_NO_PAPERS = PageView(slugs={}, tags_by_id={})
+
+
+@dataclass(frozen=True)
+class PeriodLink:
+    """What a period page shows of the period before or after it."""
+
+    label: str
+    page: str
+
+
+def _period_link(period: layout.Period) -> PeriodLink:
+    return PeriodLink(period.label, period.page)

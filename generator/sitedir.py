@@ -1,13 +1,13 @@
 """The built site folder (``--out``): which folder a build may write, and how a new site
-replaces the old one whole.
+replaces the old one.
 
-A build never writes into the site it replaces. MkDocs and the search stage write into a
-stage beside it (``.site.new`` for ``site``); only when everything is written is the stage
-swapped in by two renames (``site`` -> ``.site.old``, ``.site.new`` -> ``site``), so a failed,
-killed or disk-full build leaves the previous site whole. A rebuild that reuses pages starts
-the stage as hard links to the previous site's files, and every write into the stage replaces
-a file (write aside, then rename) instead of writing into it, so the previous site's files
-are never changed through a shared link.
+A build never writes into the site directly. MkDocs and the search stage write into a stage
+beside it (``.site.new`` for ``site``). A full build's stage is the whole new site, swapped in
+by two renames (``site`` -> ``.site.old``, ``.site.new`` -> ``site``). A rebuild's stage holds
+only the files that changed; once all are written, a journal names the files to remove and
+the changed files are renamed into the site one by one (each file is whole, old or new, at
+every moment). So a failed or disk-full build leaves the previous site as it was, and a build
+killed while it moves files in is finished by the next build before it does anything else.
 
 A folder is only ever emptied or replaced when it is new, empty, or holds :data:`MARKER`, the
 file every build leaves in its site: ``--out`` pointing at the archive, the project or a folder
@@ -17,9 +17,11 @@ of someone's files is refused before anything is written.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import shutil
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from generator.errors import BuildError
@@ -109,28 +111,37 @@ def recover(out: Path) -> None:
     if stage.exists() or stage.is_symlink():
         if not _ours(stage):
             raise _in_the_way(stage, out)
-        shutil.rmtree(stage, ignore_errors=True)
+        if (stage / JOURNAL).is_file() and out.is_dir():
+            _apply(stage, out)  # a build stopped while moving its files in: finish the move
+        else:
+            shutil.rmtree(stage, ignore_errors=True)
 
 
-def _link_tree(source: Path, target: Path) -> None:
-    """``target`` (made already) as a tree of hard links to the files of ``source`` (copies
-    where the file system has no hard links)."""
-    for folder, _dirs, files in os.walk(source):
-        relative = Path(folder).relative_to(source)
-        (target / relative).mkdir(parents=True, exist_ok=True)
-        for name in files:
-            src, dst = Path(folder) / name, target / relative / name
-            try:
-                os.link(src, dst)
-            except OSError:
-                shutil.copy2(src, dst)
+#: In a stage whose files are being moved into the site: the site paths to remove. A build
+#: stopped while it moves them is finished by the next one (``recover``).
+JOURNAL = ".paper-digest-commit"
+
+
+@dataclass
+class Stage:
+    """A folder beside the site that a build writes into (``staged``). ``removed``: site
+    paths to delete when the stage is committed file by file."""
+
+    path: Path
+    whole: bool
+    removed: list[str] = field(default_factory=list)
+    #: After the commit: the site paths written (file by file) - or every file (whole).
+    written: list[str] = field(default_factory=list)
 
 
 @contextlib.contextmanager
-def staged(out: Path, *, reuse: bool) -> Iterator[Path]:
-    """A stage to build the new site in; swapped in for ``out`` when the block ends without
-    an error, removed when it fails. With ``reuse`` the stage starts with the previous site's
-    files (hard links), for a build that rewrites only changed pages."""
+def staged(out: Path, *, whole: bool) -> Iterator[Stage]:
+    """A stage to build in. ``whole``: the stage becomes the new site, swapped in for ``out``
+    when the block ends without an error. Else the stage holds only the files that changed,
+    moved into ``out`` one by one (a file whose bytes are the same is left as it was), and
+    ``removed`` is deleted: a build stopped while it moves them leaves a journal, and the next
+    build finishes the move before anything else. A failed block removes the stage; the site
+    is as it was."""
     out = Path(out)
     recover(out)
     stage = stage_of(out)
@@ -138,21 +149,63 @@ def staged(out: Path, *, reuse: bool) -> Iterator[Path]:
         stage.parent.mkdir(parents=True, exist_ok=True)
         stage.mkdir()
         (stage / STAGE_MARKER).write_bytes(b"")
-        if reuse and out.is_dir():
-            _link_tree(out, stage)
     except OSError as exc:
         shutil.rmtree(stage, ignore_errors=True)
         raise _write_error(exc, out) from exc
+    result = Stage(stage, whole)
     try:
-        yield stage
-        replace_bytes(stage / MARKER, _MARKER_TEXT.encode())
-        (stage / STAGE_MARKER).unlink()
-        swap(stage, out)
+        yield result
+        if whole:
+            replace_bytes(stage / MARKER, _MARKER_TEXT.encode())
+            (stage / STAGE_MARKER).unlink()
+            swap(stage, out)
+            result.written = _walk(out)
+        else:
+            replace_bytes(stage / JOURNAL, json.dumps(sorted(result.removed)).encode())
+            result.written = _apply(stage, out)
     except OSError as exc:
         raise _write_error(exc, out) from exc
     finally:
-        if stage.exists():
+        if stage.exists() and not (stage / JOURNAL).is_file():
             shutil.rmtree(stage, ignore_errors=True)
+
+
+def _walk(folder: Path) -> list[str]:
+    out = []
+    for root, _dirs, files in os.walk(folder):
+        base = Path(root).relative_to(folder)
+        out.extend((base / name).as_posix() for name in files)
+    return sorted(out)
+
+
+def _apply(stage: Path, out: Path) -> list[str]:
+    """Move the stage's files into ``out`` and delete the journal's paths there; the paths
+    written."""
+    removed = json.loads((stage / JOURNAL).read_text(encoding="utf-8"))
+    written = []
+    for path in _walk(stage):
+        if path in (STAGE_MARKER, JOURNAL, MARKER):
+            continue
+        source, target = stage / path, out / path
+        if target.is_file() and not target.is_symlink() \
+                and target.stat().st_size == source.stat().st_size \
+                and target.read_bytes() == source.read_bytes():
+            continue
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if target.is_dir() and not target.is_symlink():
+            shutil.rmtree(target)
+        os.replace(source, target)
+        written.append(path)
+    for path in removed:
+        target = out / path
+        if target.is_file() or target.is_symlink():
+            target.unlink()
+        folder = target.parent
+        while folder != out and folder.is_dir() and not any(folder.iterdir()):
+            folder.rmdir()
+            folder = folder.parent
+    shutil.rmtree(stage)
+    return written
 
 
 def swap(stage: Path, out: Path) -> None:

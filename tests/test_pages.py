@@ -123,23 +123,28 @@ def test_every_sample_paper_has_a_page_and_is_on_its_digest_pages():
 
 
 def test_stale_generated_files_are_removed_and_unchanged_ones_kept(tmp_path):
-    from generator.build import write_docs
+    from generator.build import build
     docs = tmp_path / "docs"
-    assert write_docs(docs, {"a.md": b"A", "b/c.md": b"C"}) == (2, 0)
-    mtime = (docs / "a.md").stat().st_mtime_ns
-    assert write_docs(docs, {"a.md": b"A"}) == (0, 1)
-    assert (docs / "a.md").stat().st_mtime_ns == mtime
+    build(SMALL, config_file=ROOT / "mkdocs.yml", html=False, docs_dir=docs)
+    page = next(docs.glob("papers/*.md"))
+    mtime = page.stat().st_mtime_ns
+    (docs / "b").mkdir()
+    (docs / "b" / "c.md").write_text("left by an older version")
+    result = build(SMALL, config_file=ROOT / "mkdocs.yml", html=False, docs_dir=docs)
+    assert (result.written, result.removed) == (0, 1)
     assert not (docs / "b").exists()
+    assert page.stat().st_mtime_ns == mtime
 
 
 def test_a_folder_paper_digest_did_not_write_is_never_cleaned(tmp_path):
-    from generator.build import write_docs
+    from generator.build import build
     from generator.errors import BuildError
     docs = tmp_path / "docs"
     docs.mkdir()
     (docs / "mine.md").write_text("my notes")
-    with pytest.raises(BuildError):
-        write_docs(docs, {"a.md": b"A"})
+    with pytest.raises(BuildError, match="docs_dir holds files that paper-digest did not write"):
+        build(SMALL, config_file=ROOT / "mkdocs.yml", html=False, docs_dir=docs)
+    assert [p.name for p in docs.iterdir()] == ["mine.md"]
     assert (docs / "mine.md").read_text() == "my notes"
 
 

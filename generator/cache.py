@@ -1,0 +1,242 @@
+"""The build cache: everything derived that a later command reuses, behind one owner, in one
+SQLite database (``build/docs-cache/cache.sqlite``). Never the source of truth: the archive is.
+
+What it keeps, each keyed by what it was made from:
+
+- ``archive``: each archive file's parsed digest, by the file's bytes (a SHA-256 of them), so
+  that no command parses a file it has read before (``digest build``, ``list``, ``fetch``,
+  ``email``);
+- ``tags``: each paper's tags, by the paper's fingerprint and the taxonomy, model and code;
+- ``related``: each paper's related papers and word vector (see similarity.relate);
+- ``outputs``: each file a build wrote into docs_dir and the site, with its size and
+  modification time, and the fingerprint of what a page was made from.
+
+Nothing read from it is trusted blindly: every row carries a checksum of its key and value,
+and a row that fails it, that does not parse or has the wrong shape is dropped and made
+again; a database that SQLite cannot open is deleted and started anew (the next build is a
+full one). Outputs are checked against the files themselves (see build.py).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import sqlite3
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+#: The cache's file in the cache folder; a new schema starts a new file.
+FILE = "cache.sqlite"
+SCHEMA = 3
+
+_TABLES = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT, check_ TEXT);
+CREATE TABLE IF NOT EXISTS archive (folder TEXT, name TEXT, sha256 TEXT, value TEXT,
+                                    check_ TEXT, PRIMARY KEY (folder, name));
+CREATE TABLE IF NOT EXISTS tags (version TEXT, fingerprint TEXT, value TEXT, check_ TEXT,
+                                 PRIMARY KEY (version, fingerprint));
+CREATE TABLE IF NOT EXISTS related (key TEXT PRIMARY KEY, value TEXT, check_ TEXT);
+CREATE TABLE IF NOT EXISTS outputs (root TEXT, path TEXT, value TEXT, check_ TEXT,
+                                    PRIMARY KEY (root, path));
+"""
+
+
+def _check(*parts: str) -> str:
+    digest = hashlib.blake2b(digest_size=12)
+    for part in parts:
+        digest.update(part.encode("utf-8", "surrogatepass"))
+        digest.update(b"\0")
+    return digest.hexdigest()
+
+
+class Cache:
+    """The build cache in ``folder``. Open it with :func:`open_cache`."""
+
+    def __init__(self, folder: Path):
+        self.folder = Path(folder)
+        self.path = self.folder / FILE
+        self._db = self._connect()
+
+    def _connect(self) -> sqlite3.Connection:
+        # A cache folder that is a file, or a database SQLite cannot read, is thrown away.
+        if self.folder.exists() and not self.folder.is_dir():
+            self.folder.unlink()
+        self.folder.mkdir(parents=True, exist_ok=True)
+        for attempt in range(2):
+            try:
+                db = sqlite3.connect(self.path, timeout=60, isolation_level=None)
+                db.execute("PRAGMA journal_mode=WAL")
+                db.execute("PRAGMA synchronous=NORMAL")
+                version = db.execute("PRAGMA user_version").fetchone()[0]
+                if version not in (0, SCHEMA):
+                    raise sqlite3.DatabaseError(f"schema {version}")
+                db.executescript(_TABLES)
+                db.execute(f"PRAGMA user_version={SCHEMA}")
+                return db
+            except sqlite3.DatabaseError:
+                with contextlib.suppress(NameError, sqlite3.Error):
+                    db.close()
+                if attempt:
+                    raise
+                self.discard()
+        raise AssertionError("unreachable")
+
+    def discard(self) -> None:
+        """Delete the database (a damaged one, or for a full build)."""
+        for suffix in ("", "-wal", "-shm", "-journal"):
+            target = self.path.with_name(self.path.name + suffix)
+            if target.is_dir() and not target.is_symlink():
+                import shutil
+                shutil.rmtree(target)
+            else:
+                target.unlink(missing_ok=True)
+
+    def close(self) -> None:
+        with contextlib.suppress(sqlite3.Error):
+            self._db.close()
+
+    def reset(self) -> None:
+        """Start empty (``digest build --full``)."""
+        self.close()
+        self.discard()
+        self._db = self._connect()
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[None]:
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        self._db.execute("COMMIT")
+
+    # -- reading and writing checked rows ------------------------------------------------------
+
+    def _rows(self, sql: str, args: tuple) -> Iterator[tuple]:
+        """Rows whose checksum holds: (key..., value) with the value parsed from JSON."""
+        try:
+            cursor = self._db.execute(sql, args)
+            for row in cursor:
+                *keys, value, check = row
+                if not isinstance(value, str) or check != _check(*map(str, keys), value):
+                    continue
+                try:
+                    yield (*keys, json.loads(value))
+                except (ValueError, RecursionError):
+                    continue
+        except sqlite3.DatabaseError:
+            return
+
+    def get(self, key: str) -> object:
+        for _, value in self._rows("SELECT key, value, check_ FROM meta WHERE key = ?",
+                                   (key,)):
+            return value
+        return None
+
+    def set(self, key: str, value: object) -> None:
+        text = json.dumps(value, sort_keys=True, separators=(",", ":"))
+        self._db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?, ?)",
+                         (key, text, _check(key, text)))
+
+    # -- the archive -------------------------------------------------------------------------
+
+    def archive_files(self, folder: str) -> dict[str, tuple[str, object]]:
+        """name -> (sha256, parsed data) of the archive files read before in ``folder``."""
+        return {name: (sha, value) for _, name, sha, value in self._rows(
+            "SELECT folder, name, sha256, value, check_ FROM archive WHERE folder = ?",
+            (folder,))}
+
+    def put_archive_files(self, folder: str, files: dict[str, tuple[str, object]]) -> None:
+        """Replace the ``folder``'s rows with ``files`` (name -> (sha256, data))."""
+        with self.transaction():
+            self._db.execute("DELETE FROM archive WHERE folder = ?", (folder,))
+            self._db.executemany("INSERT INTO archive VALUES (?, ?, ?, ?, ?)", [
+                (folder, name, sha, text, _check(folder, name, sha, text))
+                for name, (sha, value) in sorted(files.items())
+                for text in [json.dumps(value, separators=(",", ":"), ensure_ascii=False)]])
+
+    # -- tags --------------------------------------------------------------------------------
+
+    def tags(self, version: str) -> dict[str, tuple[str, ...]]:
+        return {fingerprint: tuple(value) for _, fingerprint, value in self._rows(
+            "SELECT version, fingerprint, value, check_ FROM tags WHERE version = ?",
+            (version,))
+            if isinstance(value, list) and all(isinstance(t, str) for t in value)}
+
+    def put_tags(self, version: str, tags: dict[str, tuple[str, ...]]) -> None:
+        """Add the tags of papers tagged now; rows of other versions go."""
+        with self.transaction():
+            self._db.execute("DELETE FROM tags WHERE version != ?", (version,))
+            self._db.executemany("INSERT OR REPLACE INTO tags VALUES (?, ?, ?, ?)", [
+                (version, fingerprint, text, _check(version, fingerprint, text))
+                for fingerprint, value in tags.items()
+                for text in [json.dumps(list(value), separators=(",", ":"))]])
+
+    # -- related papers ------------------------------------------------------------------------
+
+    def related(self, version: str) -> dict[str, list]:
+        """The related-papers state of the last build, if made with ``version``."""
+        if self.get("related version") != version:
+            return {}
+        return {key: value for key, value in self._rows(
+            "SELECT key, value, check_ FROM related", ()) if isinstance(value, list)}
+
+    def put_related(self, version: str, state: dict[str, list],
+                    changed: Iterable[str] | None = None) -> None:
+        """Store the state; with ``changed``, only those keys are written (and keys no longer
+        in ``state`` removed)."""
+        with self.transaction():
+            if changed is None or self.get("related version") != version:
+                self._db.execute("DELETE FROM related")
+                changed = state.keys()
+            else:
+                gone = [(k,) for (k,) in self._db.execute("SELECT key FROM related")
+                        if k not in state]
+                self._db.executemany("DELETE FROM related WHERE key = ?", gone)
+            self._db.executemany("INSERT OR REPLACE INTO related VALUES (?, ?, ?)", [
+                (key, text, _check(key, text)) for key in changed
+                for text in [json.dumps(state[key], separators=(",", ":"),
+                                        ensure_ascii=False)]])
+            self.set("related version", version)
+
+    # -- outputs -------------------------------------------------------------------------------
+
+    def outputs(self, root: str) -> dict[str, list]:
+        """path -> [fingerprint, size, mtime_ns] of the files a build wrote under ``root``."""
+        return {path: value for _, path, value in self._rows(
+            "SELECT root, path, value, check_ FROM outputs WHERE root = ?", (root,))
+            if isinstance(value, list) and len(value) == 3}
+
+    def put_outputs(self, root: str, rows: dict[str, list], removed: Iterable[str] = (),
+                    whole: bool = False) -> None:
+        """Record files written under ``root`` (path -> [fingerprint, size, mtime_ns]); with
+        ``whole``, ``rows`` are all of them."""
+        with self.transaction():
+            if whole:
+                self._db.execute("DELETE FROM outputs WHERE root = ?", (root,))
+            self._db.executemany("DELETE FROM outputs WHERE root = ? AND path = ?",
+                                 [(root, p) for p in removed])
+            self._db.executemany("INSERT OR REPLACE INTO outputs VALUES (?, ?, ?, ?)", [
+                (root, path, text, _check(root, path, text)) for path, value in rows.items()
+                for text in [json.dumps(value, separators=(",", ":"))]])
+
+    def forget_outputs(self, root: str) -> None:
+        with self.transaction():
+            self._db.execute("DELETE FROM outputs WHERE root = ?", (root,))
+
+
+def open_cache(folder: Path) -> Cache:
+    """The cache in ``folder``; a damaged one is started anew."""
+    return Cache(Path(folder))
+
+
+def where(folder: Path, project: Path | None = None) -> str:
+    """A folder as the cache names it: relative to the project folder when inside it, so that
+    a clone elsewhere with the cache restored finds its rows."""
+    folder = Path(folder).resolve()
+    project = Path(project or os.getcwd()).resolve()
+    return folder.relative_to(project).as_posix() if project in folder.parents \
+        or folder == project else str(folder)
