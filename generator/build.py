@@ -18,6 +18,7 @@ import hashlib
 import importlib.metadata
 import logging
 import os
+import sqlite3
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -26,9 +27,9 @@ from pathlib import Path
 from generator import archive as archive_store
 from generator import search, similarity, sitedir
 from generator.background import Background
-from generator.cache import Cache, open_cache
+from generator.cache import FILE, Cache, open_cache
 from generator.config import PLACEHOLDER_URL, Config, data_root, load_config
-from generator.errors import BuildError, write_error
+from generator.errors import BuildError, DigestError, write_error
 from generator.feeds import render_feeds
 from generator.files import (
     digest_files,
@@ -99,12 +100,42 @@ def taxonomy_path(content: Path) -> Path:
 
 
 def load_site(content: Path, config: Config,
-              related: dict[str, tuple[str, ...]] | None = None) -> Site:
-    """Read and check everything a build needs, without writing anything. ``related`` given
-    (e.g. empty) skips working out related papers."""
+              related: dict[str, tuple[str, ...]] | None = None,
+              cache: Cache | None = None) -> Site:
+    """Read and check everything a build needs, without writing anything but the ``cache``
+    (parsed files and tags are taken from it and added to it). ``related`` given (e.g.
+    empty) skips working out related papers."""
     taxonomy = load_taxonomy(taxonomy_path(content))
-    archive = archive_store.load(content)
-    return gather(archive, taxonomy, config, related=related)
+    archive = archive_store.load(content, cache=cache)
+    if cache is None:
+        return gather(archive, taxonomy, config, related=related)
+    version = tags_version(content)
+    tags_known = cache.tags(version)
+    before = set(tags_known)
+    site = gather(archive, taxonomy, config, related=related, tags_known=tags_known)
+    if len(tags_known) != len(before):
+        cache.put_tags(version, {k: v for k, v in tags_known.items() if k not in before})
+    return site
+
+
+@contextlib.contextmanager
+def reading_cache(config: Config | None = None) -> Iterator[Cache | None]:
+    """The build cache, for the commands that read the archive (list, email, ingest, fetch)
+    so that none parses or tags a paper seen before; None where it cannot be opened (a
+    broken config, a read-only checkout) or where no build made it (they make no folder):
+    those commands then read everything themselves."""
+    cache = None
+    try:
+        folder = (config or load_config()).cache_dir
+        if (folder / FILE).is_file():
+            cache = open_cache(folder)
+    except (DigestError, OSError, sqlite3.Error):
+        cache = None
+    try:
+        yield cache
+    finally:
+        if cache is not None:
+            cache.close()
 
 
 def render(site: Site, templates: Path) -> dict[str, bytes]:
@@ -485,7 +516,9 @@ def _outputs_hold(cache: Cache, folder: Path, root: str) -> bool:
     """Whether every file under ``folder`` is one the cache recorded, as it was written."""
     recorded = cache.outputs(root)
     on_disk = walk_files(folder)
-    on_disk.pop(MARKER if root == "docs" else sitedir.MARKER, None)
+    marker = MARKER if root == "docs" else sitedir.MARKER
+    on_disk.pop(marker, None)
+    recorded.pop(marker, None)
     return bool(recorded) and on_disk.keys() == recorded.keys() and all(
         on_disk[p] == (row[1], row[2]) for p, row in recorded.items())
 
@@ -677,7 +710,7 @@ def _build_html(site: Site, config: Config, cache: Cache, *, site_dir: Path, str
                    and not (stage.path / p).is_file()}
                 | set(stray))
     rows = {path: [None, *stat_of(site_dir / path)] for path in stage.written
-            if stat_of(site_dir / path)}
+            if path != sitedir.MARKER and stat_of(site_dir / path)}
     cache.put_outputs("site", rows, removed=stage.removed, whole=not incremental)
     cache.set("site stamp", stamp)
     return BuildResult(site=site, papers=len(site.papers), digests=len(site.digests),

@@ -236,11 +236,14 @@ def cmd_build(args, docs_dir: Path | None = None):
                    engine=getattr(args, "engine", "mkdocs"))
     for warning in result.warnings:
         say(f"warning: {warning}", err=True)
-    how = "changed pages rebuilt" if result.incremental else "every page built"
     # The publish workflow's log says which kind of build it was.
+    if result.site is None:
+        how = "nothing changed since the last build"
+    else:
+        how = (f"{result.written} pages or feeds changed, "
+               + ("changed pages rebuilt" if result.incremental else "every page built"))
     say(f"Built {result.out}/ from {result.papers} papers in {result.digests} digests "
-          f"({result.written} pages or feeds changed, {how}) "
-          f"in {time.perf_counter() - start:.1f} s")
+        f"({how}) in {time.perf_counter() - start:.1f} s")
     return 0
 
 

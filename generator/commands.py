@@ -14,7 +14,7 @@ from pathlib import Path
 
 from generator import archive as archive_store
 from generator import evaluation
-from generator.build import TAXONOMY, load_site, taxonomy_path
+from generator.build import TAXONOMY, load_site, reading_cache, taxonomy_path
 from generator.config import load_config
 from generator.errors import DigestError, ErrorList, raise_all
 from generator.evaluation import read_labels
@@ -37,8 +37,8 @@ class IngestReport:
 def add_digests(content: Path, digests: list[Digest], report: IngestReport) -> IngestReport:
     """Add dated digests to the archive in one atomic write, holding the archive's lock; say
     what changed."""
-    with archive_store.locked(content):
-        archive = archive_store.load(content, missing_ok=True)
+    with archive_store.locked(content), reading_cache() as cache:
+        archive = archive_store.load(content, missing_ok=True, cache=cache)
         known = {p.key for p in archive.papers}
         incoming = [d for d in digests if d.papers]
         archive_store.refuse_copies(archive, incoming)
@@ -85,8 +85,11 @@ def ingest_files(files: list[Path], *, content: Path, fmt: str | None = None,
 
 
 def load_tagged(content: Path) -> Site:
-    """The archive tagged and laid out like a build, without related papers or any writing."""
-    return load_site(content, load_config(), related={})
+    """The archive tagged and laid out like a build, without related papers; nothing is
+    written but the build cache."""
+    config = load_config()
+    with reading_cache(config) as cache:
+        return load_site(content, config, related={}, cache=cache)
 
 
 def paper_listing(content: Path) -> list[dict]:
@@ -268,7 +271,8 @@ def email_digest(content: Path, *, date: datetime.date | None, topics: tuple[str
     if not config.site_url:
         raise DigestError("site_url is not set, and the email links to the site",
                           path=config.config_file, fix="set site_url, or pass --site-url")
-    site = load_site(content, config, related={})
+    with reading_cache(config) as cache:
+        site = load_site(content, config, related={}, cache=cache)
     digest, papers = mail.choose(site, date, topics)
     day = date or (digest.date if digest else None)
     if not papers:

@@ -197,14 +197,15 @@ class Prints:
     its fields (worked out once a build), a digest, period or organisation by its papers'."""
 
     def __init__(self) -> None:
-        self._papers: dict[int, str] = {}
+        #: id -> (the paper, its print): the paper is held so that its id is not reused.
+        self._papers: dict[int, tuple[Paper, str]] = {}
 
     def paper(self, paper: Paper) -> str:
         found = self._papers.get(id(paper))
         if found is None:
-            found = self._papers[id(paper)] = hashlib.blake2b(
-                repr(paper).encode("utf-8", "surrogatepass"), digest_size=12).hexdigest()
-        return found
+            found = self._papers[id(paper)] = (paper, hashlib.blake2b(
+                repr(paper).encode("utf-8", "surrogatepass"), digest_size=12).hexdigest())
+        return found[1]
 
     def describe(self, value: object) -> object:
         """``value`` with every record replaced by its print: as much as a template can read
@@ -216,8 +217,10 @@ class Prints:
         if isinstance(value, dict):
             return tuple((k, self.describe(v)) for k, v in sorted(value.items()))
         if isinstance(value, (Digest, layout.Period, layout.Organization)):
+            # Fields left out of comparison (a digest's origin: the path it was read by) are
+            # not shown on any page.
             return (type(value).__name__, *(self.describe(getattr(value, f.name))
-                                             for f in dataclasses.fields(value)))
+                                             for f in dataclasses.fields(value) if f.compare))
         return value
 
 

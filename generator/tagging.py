@@ -392,6 +392,8 @@ class Tagger:
     def _scored_all(self, papers: list[Paper]
                     ) -> list[tuple[list[tuple[int, float]], dict[int, Evidence]]]:
         """``_scored`` of many papers: the topic model weighs them all at once."""
+        if not papers:
+            return []
         tags = self.taxonomy.tags
         found_all = [self.evidence(p) for p in papers]
         model = self.model

@@ -8,6 +8,8 @@ import datetime
 import shutil
 from pathlib import Path
 
+import pytest
+
 from conftest import ROOT, build_project, make_project, snapshot
 from generator.commands import IngestReport, add_digests
 from generator.records import Digest, Paper
@@ -158,3 +160,77 @@ def test_an_edited_title_or_taxonomy_rebuilds_to_a_full_build(tmp_path):
         encoding="utf-8")
     build_project(project, URL)
     assert_same_as_a_full_build(project, tmp_path)
+
+
+# -- a damaged cache or site is noticed and rebuilt, never trusted ------------------------------
+
+def _garble(path: Path) -> None:
+    path.write_bytes(bytes(range(256)) * 8)
+
+
+def _truncate(path: Path) -> None:
+    path.write_bytes(path.read_bytes()[: max(1, path.stat().st_size // 2)])
+
+
+def _replace_with_a_file(path: Path) -> None:
+    shutil.rmtree(path)
+    path.write_text("not a folder")
+
+
+def _sql(statement: str):
+    def damage(project: Path) -> None:
+        import sqlite3
+        db = sqlite3.connect(project / "build" / "docs-cache" / "cache.sqlite")
+        with db:
+            db.execute(statement)
+        db.close()
+    return damage
+
+
+def _first(pattern: str):
+    return lambda project: sorted(project.glob(pattern))[0]
+
+
+CACHE = "build/docs-cache"
+DAMAGES = {
+    "database garbled": lambda p: _garble(p / CACHE / "cache.sqlite"),
+    "database truncated": lambda p: _truncate(p / CACHE / "cache.sqlite"),
+    "cache folder is a file": lambda p: _replace_with_a_file(p / CACHE),
+    "search cache is a file": lambda p: _replace_with_a_file(p / CACHE / "search"),
+    "bundle stamp garbled": lambda p: _garble(_first(f"{CACHE}/search/*/indexed.txt")(p)),
+    "bundle file in the cache truncated": lambda p: _truncate(
+        _first(f"{CACHE}/search/*/bundle/fragment/*")(p)),
+    "tags of the wrong shape": _sql("UPDATE tags SET value = '{\"a\": 1}'"),
+    "related rows garbled": _sql("UPDATE related SET value = 'nonsense'"),
+    "archive rows of the wrong shape": _sql("UPDATE archive SET value = '[1, 2]'"),
+    "outputs rows garbled": _sql("UPDATE outputs SET value = '[\"x\"]'"),
+    "a page in the site truncated": lambda p: _truncate(_first("site/papers/*/index.html")(p)),
+    "a feed in the site truncated": lambda p: _truncate(p / "site" / "feed.xml"),
+    "a search fragment in the site truncated": lambda p: _truncate(
+        _first("site/pagefind-*/fragment/*")(p)),
+    "a stray file in the site": lambda p: (p / "site" / "papers" / "stray.html").write_text("x"),
+    "a Markdown page truncated": lambda p: _truncate(_first("build/docs/papers/*.md")(p)),
+    "a theme file in the site truncated": lambda p: _truncate(
+        _first("site/assets/stylesheets/*.css")(p)),
+}
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    """A built project and the snapshot of its site (a full build)."""
+    project = make_project(tmp_path_factory.mktemp("built") / "project")
+    build_project(project, URL)
+    return project, snapshot(project / "site")
+
+
+@pytest.mark.parametrize("damage", DAMAGES.values(), ids=DAMAGES.keys())
+def test_a_damaged_cache_or_site_is_rebuilt_to_a_full_build(built, tmp_path, damage):
+    project = tmp_path / "project"
+    shutil.copytree(built[0], project, symlinks=True)
+    damage(project)
+    build_project(project, URL)
+    rebuilt = snapshot(project / "site")
+    assert sorted(rebuilt) == sorted(built[1])
+    assert [path for path in built[1] if rebuilt[path] != built[1][path]] == []
+    # And the cache is whole again: the next build has nothing to do.
+    assert build_project(project, URL).site is None
