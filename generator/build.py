@@ -28,6 +28,7 @@ from generator import archive as archive_store
 from generator import search, similarity, sitedir
 from generator.background import Background
 from generator.cache import FILE, Cache, open_cache
+from generator.cache import where as cache_where
 from generator.config import PLACEHOLDER_URL, Config, data_root, load_config
 from generator.errors import BuildError, DigestError, write_error
 from generator.feeds import render_feeds
@@ -512,11 +513,21 @@ def _inputs(content: Path, config: Config, site_dir: Path, strict: bool, html: b
     return digest.hexdigest()
 
 
+def docs_root(config: Config) -> str:
+    """The cache's name for the files of a docs_dir."""
+    return f"docs {cache_where(config.docs_dir)}"
+
+
+def site_root(site_dir: Path) -> str:
+    """The cache's name for the files of a site folder."""
+    return f"site {cache_where(site_dir)}"
+
+
 def _outputs_hold(cache: Cache, folder: Path, root: str) -> bool:
     """Whether every file under ``folder`` is one the cache recorded, as it was written."""
     recorded = cache.outputs(root)
     on_disk = walk_files(folder)
-    marker = MARKER if root == "docs" else sitedir.MARKER
+    marker = MARKER if root.startswith("docs ") else sitedir.MARKER
     on_disk.pop(marker, None)
     recorded.pop(marker, None)
     return bool(recorded) and on_disk.keys() == recorded.keys() and all(
@@ -526,19 +537,22 @@ def _outputs_hold(cache: Cache, folder: Path, root: str) -> bool:
 def _build_locked(content: Path, config: Config, cache: Cache, *, site_dir: Path, strict: bool,
                   html: bool, full: bool, progress: Progress, engine: str) -> BuildResult:
     inputs = _inputs(content, config, site_dir, strict, html, engine)
-    last = cache.get("last build")
+    # A project may build into more than one place (digest serve builds apart): each place
+    # has its own rows.
+    key = f"last build {cache_where(config.docs_dir)} {cache_where(site_dir) if html else ''}"
+    last = cache.get(key)
     if not full and isinstance(last, dict) and last.get("inputs") == inputs \
-            and _outputs_hold(cache, config.docs_dir, "docs") and (
-                not html or (_outputs_hold(cache, site_dir, "site")
+            and _outputs_hold(cache, config.docs_dir, docs_root(config)) and (
+                not html or (_outputs_hold(cache, site_dir, site_root(site_dir))
                              and (site_dir / sitedir.MARKER).is_file())):
         # Nothing read has changed and every file written is as it was left: done.
         return BuildResult(site=None, papers=last["papers"], digests=last["digests"],
                            written=0, removed=0, out=site_dir if html else None,
                            incremental=True, warnings=_warnings(config))
-    cache.set("last build", None)
+    cache.set(key, None)
     result = _build_inputs(content, config, cache, site_dir=site_dir, strict=strict, html=html,
                            full=full, progress=progress, engine=engine)
-    cache.set("last build", {"inputs": inputs, "papers": result.papers,
+    cache.set(key, {"inputs": inputs, "papers": result.papers,
                              "digests": result.digests})
     return result
 
@@ -579,7 +593,7 @@ def _build_inputs(content: Path, config: Config, cache: Cache, *, site_dir: Path
         with _stage(progress, "pages") as detail:
             # What docs_dir holds, as the cache says and the files confirm: a file whose
             # size or time differs from what the cache recorded is made again.
-            manifest = cache.outputs("docs")
+            manifest = cache.outputs(docs_root(config))
             on_disk = walk_files(docs_dir)
             trusted = {path: row[0] for path, row in manifest.items()
                        if on_disk.get(path) == (row[1], row[2])}
@@ -609,7 +623,7 @@ def _build_inputs(content: Path, config: Config, cache: Cache, *, site_dir: Path
             for path in stale:
                 (docs_dir / path).unlink(missing_ok=True)
             _prune(docs_dir, stale)
-            cache.put_outputs("docs", rows, removed=stale + [p for p in manifest
+            cache.put_outputs(docs_root(config), rows, removed=stale + [p for p in manifest
                                                               if p not in fingerprints])
             written, removed = len(files), len(stale)
             changed = sorted(files)
@@ -645,8 +659,9 @@ def _build_html(site: Site, config: Config, cache: Cache, *, site_dir: Path, str
     """MkDocs (or Zensical) on what changed, the sitemap and the search bundles, written
     into a stage and committed into the site (see sitedir)."""
     stamp = _site_stamp(config, site_dir, strict) + engine
-    recorded = cache.outputs("site")
-    incremental = (engine == "mkdocs" and not full and cache.get("site stamp") == stamp
+    recorded = cache.outputs(site_root(site_dir))
+    stamp_key = f"site stamp {cache_where(site_dir)}"
+    incremental = (engine == "mkdocs" and not full and cache.get(stamp_key) == stamp
                    and bool(recorded) and (site_dir / sitedir.MARKER).is_file())
     sources = {site_path(p): p for p in page_paths}
     damaged_bundles: set[str] = set()
@@ -667,7 +682,7 @@ def _build_html(site: Site, config: Config, cache: Cache, *, site_dir: Path, str
                     incremental = False  # a theme file: the next build is a full one
         stray = sorted(p for p in on_disk if p not in recorded and p != sitedir.MARKER)
     # A build stopped half-way is followed by a full one.
-    cache.set("site stamp", None)
+    cache.set(stamp_key, None)
     changed = sorted(set(changed))
     with sitedir.staged(site_dir, whole=not incremental) as stage:
         with _stage(progress, engine) as detail:
@@ -711,8 +726,8 @@ def _build_html(site: Site, config: Config, cache: Cache, *, site_dir: Path, str
                 | set(stray))
     rows = {path: [None, *stat_of(site_dir / path)] for path in stage.written
             if path != sitedir.MARKER and stat_of(site_dir / path)}
-    cache.put_outputs("site", rows, removed=stage.removed, whole=not incremental)
-    cache.set("site stamp", stamp)
+    cache.put_outputs(site_root(site_dir), rows, removed=stage.removed, whole=not incremental)
+    cache.set(stamp_key, stamp)
     return BuildResult(site=site, papers=len(site.papers), digests=len(site.digests),
                        written=written, removed=len(removed_docs), out=site_dir,
                        incremental=incremental, reindexed=indexed.reindexed, kept=kept,

@@ -1,0 +1,185 @@
+"""Benchmark on the real corpus: every command a user runs, timed on the archive of the
+534 real API days in ../shared/corpus/daily_papers (9,005 papers).
+
+    python benchmarks/corpus.py [--corpus DIR] [--work DIR] [--report benchmarks/REPORT.md]
+
+Each command runs as its own process (``python -m generator ...``), so its time includes
+start-up and its peak memory is its own (and its helpers'). Steps: ingest all days but the
+last; a full build; a build with nothing changed; one more day ingested (``digest ingest``,
+the file-reading part of ``digest fetch``); the rebuild after it, whose site is compared byte
+for byte with a full build of the same archive in a second folder; ``digest list``,
+``digest email``, ``digest tags``; ``digest serve`` until its first page answers, twice. The
+yardstick is reading the archive's YAML once with libyaml in this process. The results
+replace the "Real corpus" section of the report.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import gzip
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+START, END = "<!-- corpus: start -->", "<!-- corpus: end -->"
+URL = "https://example.org/digest/"
+
+
+def run(folder: Path, *args: str) -> tuple[float, float]:
+    """(seconds, peak MiB of the process or its largest helper) of one digest command."""
+    start = time.perf_counter()
+    process = subprocess.Popen([sys.executable, "-m", "generator", *args], cwd=folder,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(process.pid, 0)
+    seconds = time.perf_counter() - start
+    err = process.stderr.read().decode()
+    process.stderr.close()
+    if os.waitstatus_to_exitcode(status) != 0:
+        sys.exit(f"digest {' '.join(args)} failed: {err.strip()[-500:]}")
+    return seconds, usage.ru_maxrss / 1024
+
+
+def project(folder: Path) -> Path:
+    if folder.exists():
+        shutil.rmtree(folder)
+    (folder / "content").mkdir(parents=True)
+    shutil.copy(ROOT / "mkdocs.yml", folder / "mkdocs.yml")
+    (folder / "templates").symlink_to(ROOT / "templates")
+    for name in ("taxonomy.yaml", "topic-model.json"):
+        shutil.copy(ROOT / "content" / name, folder / "content" / name)
+    return folder
+
+
+def yaml_read(content: Path) -> float:
+    start = time.perf_counter()
+    for path in sorted((content / "digests").glob("*.yaml")):
+        yaml.load(path.read_text(encoding="utf-8"), Loader=yaml.CSafeLoader)
+    return time.perf_counter() - start
+
+
+def snapshot(site: Path) -> dict[str, bytes]:
+    return {p.relative_to(site).as_posix(): p.read_bytes()
+            for p in sorted(site.rglob("*")) if p.is_file()}
+
+
+def site_sizes(site: Path) -> dict[str, int]:
+    sizes: dict[str, int] = {}
+    for path in site.rglob("*"):
+        if path.is_file():
+            top = path.relative_to(site).parts[0] if len(path.relative_to(site).parts) > 1 \
+                else "(top level)"
+            top = "pagefind-*" if top.startswith("pagefind-") else top
+            sizes[top] = sizes.get(top, 0) + path.stat().st_size
+    return sizes
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def first_page(folder: Path, port: int) -> float:
+    start = time.perf_counter()
+    process = subprocess.Popen([sys.executable, "-m", "generator", "serve", "--port", str(port)],
+                               cwd=folder, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5) as answer:
+                    if answer.status == 200 and b"<html" in answer.read(2000).lower():
+                        return time.perf_counter() - start
+            except OSError:
+                time.sleep(0.1)
+            if process.poll() is not None:
+                sys.exit("digest serve stopped")
+    finally:
+        process.terminate()
+        process.wait()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--corpus", type=Path,
+                        default=ROOT.parent / "shared" / "corpus" / "daily_papers")
+    parser.add_argument("--work", type=Path, default=ROOT / "benchmarks" / "out" / "corpus")
+    parser.add_argument("--report", type=Path, default=ROOT / "benchmarks" / "REPORT.md")
+    args = parser.parse_args()
+    days = sorted(args.corpus.glob("*.json"))
+    if not days:
+        sys.exit(f"{args.corpus}: no API days (*.json) there - pass --corpus DIR")
+    main_folder = project(args.work / "project")
+    rows: list[tuple[str, str, str]] = []
+
+    def note(what: str, seconds: float, mib: float | None = None, yardstick: float = 0) -> None:
+        ratio = f" ({seconds / yardstick:.1f}x a YAML read)" if yardstick else ""
+        rows.append((what, f"{seconds:.2f}{ratio}", f"{mib:.0f}" if mib else "-"))
+        print(f"{what}: {seconds:.2f} s{ratio}", flush=True)
+
+    ingest_all = run(main_folder, "ingest", *map(str, days[:-1]))
+    note(f"ingest {len(days) - 1} API days into an empty archive", *ingest_all)
+    build = ("build", "--site-url", URL)
+    note("`digest build`, first (full) build", *run(main_folder, *build))
+    read = yaml_read(main_folder / "content")
+    note("yardstick: reading the archive's YAML once (libyaml)", read)
+    note("`digest build`, nothing changed", *run(main_folder, *build), yardstick=read)
+    note("`digest ingest` of one more day (what `digest fetch` does after the network)",
+         *run(main_folder, "ingest", str(days[-1])), yardstick=read)
+    note("`digest build` after one more day", *run(main_folder, *build), yardstick=read)
+    note("`digest list`", *run(main_folder, "list"), yardstick=read)
+    note("`digest email --out` of the newest day",
+         *run(main_folder, "email", "--out", str(args.work / "digest.eml")), yardstick=read)
+    note("`digest tags`", *run(main_folder, "tags"), yardstick=read)
+    # A full build of the same archive elsewhere: the rebuild must equal it.
+    fresh = project(args.work / "fresh")
+    shutil.rmtree(fresh / "content")
+    shutil.copytree(main_folder / "content", fresh / "content")
+    note("`digest build` of the same archive in a fresh folder (full)", *run(fresh, *build))
+    rebuilt, full = snapshot(main_folder / "site"), snapshot(fresh / "site")
+    differing = sorted(set(rebuilt) ^ set(full)) + [p for p in full if p in rebuilt
+                                                    and rebuilt[p] != full[p]]
+    port = free_port()
+    note("`digest serve`, first start (builds its own site for 127.0.0.1)",
+         first_page(main_folder, port))
+    note("`digest serve`, next start on the same port", first_page(main_folder, port))
+    with gzip.open(main_folder / "site" / "data" / "papers.jsonl.gz", "rt") as lines:
+        papers = sum(1 for _ in lines)
+    sizes = site_sizes(main_folder / "site")
+    total = sum(sizes.values())
+
+    lines = [START, "## Real corpus", "",
+             f"Made by `python benchmarks/corpus.py` on {datetime.date.today()}, "
+             f"{os.cpu_count()} cores: {len(days)} real API days, {papers:,} papers. Each "
+             "command is its own process; seconds include start-up; memory is the peak of "
+             "the process or of its largest helper.", "",
+             "| command | seconds | peak MiB |", "| --- | ---: | ---: |"]
+    lines += [f"| {what} | {seconds} | {mib} |" for what, seconds, mib in rows]
+    lines += ["", f"The rebuild after one more day equals the full build: "
+              f"{'yes' if not differing else f'no, {len(differing)} files differ'}.", "",
+              f"Site: {total / 1e6:.1f} MB, {total / papers / 1000:.1f} KB a paper.", "",
+              "| folder | MB |", "| --- | ---: |"]
+    lines += [f"| {name} | {size / 1e6:.1f} |"
+              for name, size in sorted(sizes.items(), key=lambda item: -item[1])]
+    lines.append(END)
+    section = "\n".join(lines) + "\n"
+    text = args.report.read_text(encoding="utf-8") if args.report.is_file() else ""
+    if START in text:
+        text = text[:text.index(START)] + section + text[text.index(END) + len(END) + 1:]
+    else:
+        text = text.rstrip("\n") + "\n\n" + section
+    args.report.write_text(text, encoding="utf-8")
+    print(f"wrote {args.report}")
+    return 0 if not differing else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
