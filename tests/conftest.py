@@ -155,3 +155,10 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
     if faults is not None and faults.RESULTS:
         figures = ", ".join(f"{name} {n}" for name, n in sorted(faults.RESULTS.items()))
         terminalreporter.write_line(f"fault suite: {figures}")
+        stops = sum(n for name, n in faults.RESULTS.items() if "stopped by" in name)
+        if stops:
+            lost = faults.LOSSES
+            terminalreporter.write_line(
+                f"fault suite, {stops} stops of fetch, ingest and build (SIGKILL, SIGTERM, "
+                f"SIGINT): Data lost {lost['data lost']}, processes left "
+                f"{lost['processes left']}, tracebacks {lost['tracebacks']}")

@@ -355,3 +355,152 @@ def test_a_day_of_ten_thousand_papers_reads_in_linear_time():
 
 #: Figures of this run, for the README's reliability section (printed at the end).
 RESULTS: dict[str, int] = {}
+
+
+# -- at scale: fifty-four stops of fetch, ingest and build, by three signals ----------------
+
+SIGNALS = {"SIGKILL": signal.SIGKILL, "SIGTERM": signal.SIGTERM, "SIGINT": signal.SIGINT}
+#: What the stops found, summed over every stop (README quotes these; all must stay 0).
+LOSSES = {"data lost": 0, "processes left": 0, "tracebacks": 0}
+
+
+def stop_at(process: subprocess.Popen, seconds: float, how: str) -> bool:
+    """Stop the process after ``seconds`` (if it still runs) with the signal ``how``: SIGINT
+    to its whole process group, as a terminal's Ctrl+C does. True if it was stopped."""
+    try:
+        process.wait(timeout=seconds)
+        return False
+    except subprocess.TimeoutExpired:
+        pass
+    if how == "SIGINT":
+        os.killpg(process.pid, signal.SIGINT)
+    else:
+        os.kill(process.pid, SIGNALS[how])
+    try:
+        process.wait(timeout=60)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+    return True
+
+
+def tally(process: subprocess.Popen, lost: bool) -> None:
+    """Count what a stopped process left: its helpers alive after 10 s, a traceback."""
+    deadline = time.monotonic() + 10
+    while living(process.pid) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    LOSSES["processes left"] += len(living(process.pid))
+    LOSSES["tracebacks"] += "Traceback" in process.stderr.read().decode(errors="replace")
+    process.stderr.close()
+    LOSSES["data lost"] += lost
+
+
+def holds(content: Path, before: dict[str, bytes]) -> bool:
+    """Whether every archive file of ``before`` is there with its bytes (later days may have
+    been added whole) and every file reads."""
+    try:
+        archive_store.load(content, missing_ok=True)
+    except Exception:  # noqa: BLE001 - any failure to read is data lost
+        return False
+    now = snapshot(content / "digests") if (content / "digests").is_dir() else {}
+    return all(now.get(name) == data for name, data in before.items())
+
+
+CORPUS = sorted((DATA / "corpus").glob("*.json"))
+
+
+@pytestmark_linux
+@pytest.mark.parametrize("how", SIGNALS)
+def test_stopped_ingests_of_the_real_corpus_lose_nothing(tmp_path, how):
+    """Half of the 104 real API days archived; the other half ingested and stopped at eight
+    moments from start-up to the last rename; the next ingest finishes the work."""
+    half = len(CORPUS) // 2
+    base = tmp_path / "base"
+    subprocess.run([sys.executable, "-m", "generator", "ingest", *map(str, CORPUS[:half]),
+                    "--content", str(base)], check=True, capture_output=True)
+    reference = tmp_path / "reference"
+    shutil.copytree(base, reference)
+    started = time.monotonic()
+    subprocess.run([sys.executable, "-m", "generator", "ingest", *map(str, CORPUS[half:]),
+                    "--content", str(reference)], check=True, capture_output=True)
+    took = time.monotonic() - started
+    before = snapshot(base / "digests")
+    stopped = 0
+    for n in range(8):
+        content = tmp_path / f"content-{n}"
+        shutil.copytree(base, content)
+        ingest = digest("ingest", *map(str, CORPUS[half:]), "--content", str(content),
+                        cwd=tmp_path)
+        stopped += stop_at(ingest, took * (0.1 + 0.12 * n), how)
+        tally(ingest, lost=not holds(content, before))
+        subprocess.run([sys.executable, "-m", "generator", "ingest", *map(str, CORPUS[half:]),
+                        "--content", str(content)], check=True, capture_output=True)
+        LOSSES["data lost"] += snapshot(content / "digests") != snapshot(reference / "digests")
+    assert stopped >= 6
+    RESULTS[f"ingests stopped by {how}"] = stopped
+    assert LOSSES == {"data lost": 0, "processes left": 0, "tracebacks": 0}
+
+
+@pytestmark_linux
+@pytest.mark.parametrize("how", SIGNALS)
+def test_stopped_fetches_of_the_real_corpus_lose_nothing(tmp_path, how):
+    """Eight days of real API answers fetched from a local API at the API's pace, stopped at
+    four moments; the next fetch of the same days finishes the work and the archive equals an
+    uninterrupted fetch's."""
+    from test_fetch import ScriptedAPI
+    api = ScriptedAPI()
+    first = datetime.date(2024, 6, 3)
+    days = [first + datetime.timedelta(days=n) for n in range(8)]
+    for path, day in zip(CORPUS[:8], days, strict=True):
+        api.script[(day.isoformat(), 0)] = [(200, {}, path.read_bytes())]
+    fetch = ("fetch", "--api", api.url, "--from", days[0].isoformat(), "--to",
+             days[-1].isoformat())
+    reference = tmp_path / "reference"
+    started = time.monotonic()
+    subprocess.run([sys.executable, "-m", "generator", *fetch, "--content", str(reference)],
+                   check=True, capture_output=True, cwd=tmp_path)
+    took = time.monotonic() - started
+    stopped = 0
+    try:
+        for n in range(4):
+            content = tmp_path / f"content-{n}"
+            process = digest(*fetch, "--content", str(content), cwd=tmp_path)
+            stopped += stop_at(process, took * (0.1 + 0.25 * n), how)
+            tally(process, lost=not holds(content, {}))
+            subprocess.run([sys.executable, "-m", "generator", *fetch, "--content",
+                            str(content)], check=True, capture_output=True, cwd=tmp_path)
+            LOSSES["data lost"] += snapshot(content / "digests") != \
+                snapshot(reference / "digests")
+    finally:
+        api.server.shutdown()
+    assert stopped >= 3
+    RESULTS[f"fetches stopped by {how}"] = stopped
+    assert LOSSES == {"data lost": 0, "processes left": 0, "tracebacks": 0}
+
+
+@pytestmark_linux
+@pytest.mark.parametrize("how", SIGNALS)
+def test_stopped_builds_lose_nothing_and_the_next_equals_a_full_one(tmp_path, how):
+    """The sample built, then built --full and stopped at four moments from start-up to the
+    commit of the site; the next plain build equals a full one."""
+    from conftest import make_project
+    reference = make_project(tmp_path / "reference")
+    started = time.monotonic()
+    subprocess.run([sys.executable, "-m", "generator", "build", "--site-url", URL],
+                   cwd=reference, check=True, capture_output=True)
+    took = time.monotonic() - started
+    expected = snapshot(reference / "site")
+    project = make_project(tmp_path / "project")
+    before = snapshot(project / "content" / "digests")
+    stopped = 0
+    for fraction in (0.2, 0.45, 0.7, 0.9):
+        build = digest("build", "--full", "--site-url", URL, cwd=project)
+        stopped += stop_at(build, took * fraction, how)
+        tally(build, lost=not holds(project / "content", before))
+        again = subprocess.run([sys.executable, "-m", "generator", "build", "--site-url", URL],
+                               cwd=project, capture_output=True, text=True)
+        assert again.returncode == 0, again.stderr
+        LOSSES["data lost"] += snapshot(project / "site") != expected
+    assert stopped >= 3
+    RESULTS[f"builds stopped by {how}"] = stopped
+    assert LOSSES == {"data lost": 0, "processes left": 0, "tracebacks": 0}
