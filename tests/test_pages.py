@@ -233,3 +233,18 @@ def test_an_empty_organisations_page_says_why():
     assert not site.organizations
     page = render(site, site.config.templates)["organizations/index.md"].decode()
     assert "No organisation yet." in page and "<ul" not in page
+
+
+def test_an_empty_archive_builds_a_home_page_that_says_so(tmp_path):
+    """A new digest (the sample's days dropped) builds before its first fetch, and its home
+    page says how to add the first day instead of showing nothing."""
+    from generator.build import build
+    content = tmp_path / "content"
+    (content / "digests").mkdir(parents=True)
+    shutil.copy(ROOT / "content" / "taxonomy.yaml", content / "taxonomy.yaml")
+    docs = tmp_path / "docs"
+    result = build(content, config_file=ROOT / "mkdocs.yml", html=False, docs_dir=docs)
+    assert (result.papers, result.digests) == (0, 0)
+    home = (docs / "index.md").read_text(encoding="utf-8")
+    assert "The archive is empty. Add a digest with `digest ingest FILE --date YYYY-MM-DD` or " \
+           "`digest fetch`, then build again." in home
