@@ -45,7 +45,7 @@ from generator.opendata import render_data
 from generator.pages import render_pages, render_site
 from generator.similarity import by_authors
 from generator.sitemap import render_sitemap
-from generator.tagging import load_taxonomy
+from generator.tagging import ModelNeeded, load_taxonomy
 from generator.textfeatures import Reference
 
 #: Written into docs_dir so that a later build knows the folder is ours to clean.
@@ -106,14 +106,20 @@ def load_site(content: Path, config: Config,
     """Read and check everything a build needs, without writing anything but the ``cache``
     (parsed files and tags are taken from it and added to it). ``related`` given (e.g.
     empty) skips working out related papers."""
-    taxonomy = load_taxonomy(taxonomy_path(content))
-    archive = archive_store.load(content, cache=cache)
     if cache is None:
-        return gather(archive, taxonomy, config, related=related)
+        taxonomy = load_taxonomy(taxonomy_path(content))
+        return gather(archive_store.load(content), taxonomy, config, related=related)
+    # The topic model (0.2 s to read) only if a paper is not tagged in the cache yet.
+    taxonomy = load_taxonomy(taxonomy_path(content), model_later=related == {})
+    archive = archive_store.load(content, cache=cache)
     version = tags_version(content)
     tags_known = cache.tags(version)
     before = set(tags_known)
-    site = gather(archive, taxonomy, config, related=related, tags_known=tags_known)
+    try:
+        site = gather(archive, taxonomy, config, related=related, tags_known=tags_known)
+    except ModelNeeded:
+        taxonomy = load_taxonomy(taxonomy_path(content))
+        site = gather(archive, taxonomy, config, related=related, tags_known=tags_known)
     if len(tags_known) != len(before):
         cache.put_tags(version, {k: v for k, v in tags_known.items() if k not in before})
     return site

@@ -64,6 +64,9 @@ class Taxonomy:
     origin: str = field(default="", compare=False)
     #: The topic model fitted for these topics (``topic-model.json`` beside the file), if any.
     model: TopicModel | None = field(default=None, compare=False)
+    #: Read without its model, which is to be read if a paper needs weighing (a Tagger then
+    #: raises ModelNeeded): when every paper's tags are cached the model is not needed.
+    model_later: bool = field(default=False, compare=False)
 
     def get(self, tag_id: str) -> Tag | None:
         return next((t for t in self.tags if t.id == tag_id), None)
@@ -128,13 +131,20 @@ class Explanation:
 
 # -- the taxonomy file -------------------------------------------------------------------------
 
-def load_taxonomy(path: Path, with_model: bool = True) -> Taxonomy:
+class ModelNeeded(Exception):
+    """A paper needs weighing, and the taxonomy was read with ``model_later``."""
+
+
+def load_taxonomy(path: Path, with_model: bool = True, model_later: bool = False) -> Taxonomy:
     """Read and check a taxonomy file; every problem is reported at once, with its line. The
-    topic model beside it comes too, unless ``with_model`` is False (to fit a new one)."""
+    topic model beside it comes too, unless ``with_model`` is False (to fit a new one) or
+    ``model_later`` (see ``Taxonomy.model_later``)."""
     text, _ = decode(Path(path).read_bytes(), str(path))
     data = yamlfile.load(text, str(path), error=ConfigError,
                          fix="correct the YAML syntax (quote phrases that hold ': ')")
     taxonomy = parse_taxonomy(data, str(path))
+    if model_later:
+        return replace(taxonomy, model_later=True)
     if not with_model:
         return taxonomy
     from generator.topicmodel import FILE, load_model
@@ -280,6 +290,7 @@ class Tagger:
         self.known = known if known is not None else {}
         #: Decides the topics it knows with the phrases' evidence; the others go by phrases.
         self.model = taxonomy.model if use_model else None
+        self._model_later = use_model and taxonomy.model_later
         self._trie: dict = {}
         for index, tag in enumerate(taxonomy.tags):
             for kind, phrases in (("match", tag.match), ("exclude", tag.exclude)):
@@ -394,6 +405,8 @@ class Tagger:
         """``_scored`` of many papers: the topic model weighs them all at once."""
         if not papers:
             return []
+        if self._model_later:
+            raise ModelNeeded
         tags = self.taxonomy.tags
         found_all = [self.evidence(p) for p in papers]
         model = self.model

@@ -328,3 +328,32 @@ def test_training_where_the_model_cannot_be_written_is_one_line(project, capsys,
     assert code == 1 and err.count("\n") == 1
     assert "cannot write the topic model: Read-only file system" in err
     assert snapshot(project / "content") == before
+
+
+def test_list_after_a_build_reads_neither_the_yaml_nor_the_model_again(project, capsys,
+                                                                      monkeypatch):
+    """After a build, list takes parsed days and tags from the build cache: no archive file
+    is parsed and the topic model is not read; a day added since is parsed and weighed."""
+    from generator import topicmodel
+    from generator.ingest import yaml_records
+    code, _, err = run(capsys, "build", "--site-url", "http://127.0.0.1:1/")
+    assert code == 0, err
+    code, listed, _ = run(capsys, "list")
+    calls = {"parse": 0, "model": 0}
+    parse, load_model = yaml_records.parse_yaml, topicmodel.load_model
+
+    def counted(name, real):
+        def call(*args, **kwargs):
+            calls[name] += 1
+            return real(*args, **kwargs)
+        return call
+    monkeypatch.setattr("generator.archive.parse_yaml", counted("parse", parse))
+    monkeypatch.setattr(topicmodel, "load_model", counted("model", load_model))
+    code, again, _ = run(capsys, "list")
+    assert (code, again, calls) == (0, listed, {"parse": 0, "model": 0})
+    day = project / "content" / "digests" / "2026-05-01.yaml"
+    day.write_text("date: 2026-05-01\npapers:\n- title: Transfer learning made simple\n"
+                   "  abstract: We fine-tune a pretrained model on a new task.\n",
+                   encoding="utf-8")
+    code, _, _ = run(capsys, "list")
+    assert code == 0 and calls == {"parse": 1, "model": 1}
