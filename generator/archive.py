@@ -14,6 +14,7 @@ import dataclasses
 import datetime
 import hashlib
 import os
+import sqlite3
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -103,7 +104,8 @@ def load(content: Path, *, missing_ok: bool = False, cache: Cache | None = None)
     raise_all(errors)
     if cache is not None and {n: s for n, (s, _) in seen.items()} != \
             {n: s for n, (s, _) in known.items()}:
-        cache.put_archive_files(where, seen)
+        with contextlib.suppress(sqlite3.Error):  # a full disk: the cache is only a cache
+            cache.put_archive_files(where, seen)
     digests.sort(key=lambda d: d.date)
     return Archive(digests=tuple(digests), papers=tuple(merge_digests(digests)))
 

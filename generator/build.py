@@ -121,7 +121,8 @@ def load_site(content: Path, config: Config,
         taxonomy = load_taxonomy(taxonomy_path(content))
         site = gather(archive, taxonomy, config, related=related, tags_known=tags_known)
     if len(tags_known) != len(before):
-        cache.put_tags(version, {k: v for k, v in tags_known.items() if k not in before})
+        with contextlib.suppress(sqlite3.Error):  # a full disk: the cache is only a cache
+            cache.put_tags(version, {k: v for k, v in tags_known.items() if k not in before})
     return site
 
 
@@ -475,6 +476,18 @@ def build(content: Path, *, config_file: Path | None = None, out: Path | None = 
                       docs_dir=docs_dir, engine=engine)
     except OSError as exc:
         raise write_error(exc) from exc
+    except sqlite3.Error as exc:
+        raise BuildError(f"cannot write the build cache: {exc}", path=config_cache(config_file),
+                         fix="check free space and permissions; deleting the folder makes the "
+                             "next build a full one") from exc
+
+
+def config_cache(config_file: Path | None) -> Path:
+    """The build cache folder of a config, for messages (the default one if it is broken)."""
+    try:
+        return load_config(config_file).cache_dir
+    except DigestError:
+        return Path("build/docs-cache")
 
 
 def _build(content: Path, *, config_file: Path | None, out: Path | None, site_url: str | None,
