@@ -112,18 +112,27 @@ def load_site(content: Path, config: Config,
     # The topic model (0.2 s to read) only if a paper is not tagged in the cache yet.
     taxonomy = load_taxonomy(taxonomy_path(content), model_later=related == {})
     archive = archive_store.load(content, cache=cache)
+    site, weighed, version = _gather_tagged(content, archive, taxonomy, config, cache, related)
+    if weighed:
+        with contextlib.suppress(sqlite3.Error):  # a full disk: the cache is only a cache
+            cache.put_tags(version, weighed)
+    return site
+
+
+def _gather_tagged(content: Path, archive, taxonomy, config: Config, cache: Cache,
+                   related: dict | None) -> tuple[Site, dict[str, tuple[str, ...]], str]:
+    """``gather`` with the tags the cache holds for this taxonomy, model and code: the site,
+    the tags of the papers weighed now (for the cache), and that tags version. A taxonomy
+    read with ``model_later`` gets its model once a paper needs weighing."""
     version = tags_version(content)
     tags_known = cache.tags(version)
     before = set(tags_known)
     try:
         site = gather(archive, taxonomy, config, related=related, tags_known=tags_known)
     except ModelNeeded:
-        taxonomy = load_taxonomy(taxonomy_path(content))
-        site = gather(archive, taxonomy, config, related=related, tags_known=tags_known)
-    if len(tags_known) != len(before):
-        with contextlib.suppress(sqlite3.Error):  # a full disk: the cache is only a cache
-            cache.put_tags(version, {k: v for k, v in tags_known.items() if k not in before})
-    return site
+        site = gather(archive, load_taxonomy(taxonomy_path(content)), config, related=related,
+                      tags_known=tags_known)
+    return site, {k: v for k, v in tags_known.items() if k not in before}, version
 
 
 @contextlib.contextmanager
@@ -584,14 +593,11 @@ def _build_inputs(content: Path, config: Config, cache: Cache, *, site_dir: Path
         detail.append(f"{len(archive.papers)} papers in {len(archive.digests)} digests, "
                       f"{len(taxonomy.tags)} topics")
     with _stage(progress, "tag") as detail:
-        tag_version = tags_version(content)
-        tags_known = cache.tags(tag_version)
-        before = set(tags_known)
-        site = gather(archive, taxonomy, config, related={}, tags_known=tags_known)
-        cache.put_tags(tag_version, {k: v for k, v in tags_known.items() if k not in before})
+        site, weighed, tag_version = _gather_tagged(content, archive, taxonomy, config, cache,
+                                                    related={})
+        cache.put_tags(tag_version, weighed)
         tagged = sum(bool(p.tags) for p in site.papers)
-        detail.append(f"{tagged} of {len(site.papers)} papers tagged, "
-                      f"{len(tags_known) - len(before)} weighed")
+        detail.append(f"{tagged} of {len(site.papers)} papers tagged, {len(weighed)} weighed")
     with _stage(progress, "relate") as detail:
         version = related_version(config, taxonomy)
         previous = cache.related(version)

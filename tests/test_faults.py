@@ -135,13 +135,7 @@ def digest(*argv, cwd) -> subprocess.Popen:
 
 def kill_at(process: subprocess.Popen, seconds: float) -> bool:
     """SIGKILL the process after ``seconds`` (if it still runs); True if it was killed."""
-    try:
-        process.wait(timeout=seconds)
-        return False
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
-        return True
+    return stop_at(process, seconds, "SIGKILL")
 
 
 def nothing_left(group: int) -> None:
@@ -397,6 +391,13 @@ def tally(process: subprocess.Popen, lost: bool) -> None:
     LOSSES["data lost"] += lost
 
 
+def record_stops(what: str, stopped: int, at_least: int) -> None:
+    """Check that enough moments fell inside the runs and that no stop lost anything."""
+    assert stopped >= at_least
+    RESULTS[what] = stopped
+    assert LOSSES == {"data lost": 0, "processes left": 0, "tracebacks": 0}
+
+
 def holds(content: Path, before: dict[str, bytes]) -> bool:
     """Whether every archive file of ``before`` is there with its bytes (later days may have
     been added whole) and every file reads."""
@@ -438,9 +439,7 @@ def test_stopped_ingests_of_the_real_corpus_lose_nothing(tmp_path, how):
         subprocess.run([sys.executable, "-m", "generator", "ingest", *map(str, CORPUS[half:]),
                         "--content", str(content)], check=True, capture_output=True)
         LOSSES["data lost"] += snapshot(content / "digests") != snapshot(reference / "digests")
-    assert stopped >= 6
-    RESULTS[f"ingests stopped by {how}"] = stopped
-    assert LOSSES == {"data lost": 0, "processes left": 0, "tracebacks": 0}
+    record_stops(f"ingests stopped by {how}", stopped, at_least=6)
 
 
 @pytestmark_linux
@@ -475,9 +474,7 @@ def test_stopped_fetches_of_the_real_corpus_lose_nothing(tmp_path, how):
                 snapshot(reference / "digests")
     finally:
         api.server.shutdown()
-    assert stopped >= 3
-    RESULTS[f"fetches stopped by {how}"] = stopped
-    assert LOSSES == {"data lost": 0, "processes left": 0, "tracebacks": 0}
+    record_stops(f"fetches stopped by {how}", stopped, at_least=3)
 
 
 @pytestmark_linux
@@ -503,6 +500,4 @@ def test_stopped_builds_lose_nothing_and_the_next_equals_a_full_one(tmp_path, ho
                                cwd=project, capture_output=True, text=True)
         assert again.returncode == 0, again.stderr
         LOSSES["data lost"] += snapshot(project / "site") != expected
-    assert stopped >= 3
-    RESULTS[f"builds stopped by {how}"] = stopped
-    assert LOSSES == {"data lost": 0, "processes left": 0, "tracebacks": 0}
+    record_stops(f"builds stopped by {how}", stopped, at_least=3)
