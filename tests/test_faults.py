@@ -358,6 +358,8 @@ RESULTS: dict[str, int] = {}
 SIGNALS = {"SIGKILL": signal.SIGKILL, "SIGTERM": signal.SIGTERM, "SIGINT": signal.SIGINT}
 #: What the stops found, summed over every stop (README quotes these; all must stay 0).
 LOSSES = {"data lost": 0, "processes left": 0, "tracebacks": 0}
+#: The end of what each stopped process that printed a traceback printed, for the failure.
+PRINTED: list[str] = []
 
 
 def stop_at(process: subprocess.Popen, seconds: float, how: str) -> bool:
@@ -386,7 +388,10 @@ def tally(process: subprocess.Popen, lost: bool) -> None:
     while living(process.pid) and time.monotonic() < deadline:
         time.sleep(0.1)
     LOSSES["processes left"] += len(living(process.pid))
-    LOSSES["tracebacks"] += "Traceback" in process.stderr.read().decode(errors="replace")
+    err = process.stderr.read().decode(errors="replace")
+    if "Traceback" in err:
+        LOSSES["tracebacks"] += 1
+        PRINTED.append(f"{' '.join(map(str, process.args[2:4]))}: {err[-2000:]}")
     process.stderr.close()
     LOSSES["data lost"] += lost
 
@@ -395,7 +400,7 @@ def record_stops(what: str, stopped: int, at_least: int) -> None:
     """Check that enough moments fell inside the runs and that no stop lost anything."""
     assert stopped >= at_least
     RESULTS[what] = stopped
-    assert LOSSES == {"data lost": 0, "processes left": 0, "tracebacks": 0}
+    assert LOSSES == {"data lost": 0, "processes left": 0, "tracebacks": 0}, PRINTED
 
 
 def holds(content: Path, before: dict[str, bytes]) -> bool:
