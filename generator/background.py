@@ -43,6 +43,22 @@ def _watch_parent(parent: int) -> None:
     threading.Thread(target=watch, daemon=True).start()
 
 
+_HELD = {signal.SIGINT, signal.SIGTERM}
+
+
+@contextlib.contextmanager
+def _signals_held():
+    """Ctrl+C and SIGTERM held back for the block (delivered when it ends)."""
+    held = hasattr(signal, "pthread_sigmask")
+    if held:
+        signal.pthread_sigmask(signal.SIG_BLOCK, _HELD)
+    try:
+        yield
+    finally:
+        if held:
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, _HELD)
+
+
 class Background:
     """``func(*args)`` run in a forked process; ``result`` waits for it and returns its value
     or raises its DigestError. Where processes cannot be forked, it runs at once, in this
@@ -58,7 +74,11 @@ class Background:
         self._receive, send = context.Pipe(duplex=False)
         self._process = context.Process(
             target=self._run, args=(os.getpid(), self._receive, send, func, args), daemon=True)
-        self._process.start()
+        # Ctrl+C and kills wait while the process is forked: one that reached the child
+        # before it set its own handlers would print the parent's KeyboardInterrupt there.
+        # Held back here, it is the parent's after the fork, and the child's to ignore.
+        with _signals_held():
+            self._process.start()
         send.close()
 
     @staticmethod
@@ -77,6 +97,7 @@ class Background:
         # at once.
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, _HELD)
         try:
             receive.close()  # only the parent reads: a dead parent makes the send fail
             die_with_parent()

@@ -157,8 +157,8 @@ def make_parser() -> argparse.ArgumentParser:
         "fetch", help="download a day's papers from the Hugging Face API and ingest them",
         description="Ask the daily-papers API for days (all pages) and add each to the "
                     "archive. Without --date or --from: every day since the newest archived "
-                    "one, the last 3 again (lists fill in after the day), at most 14 days "
-                    "back. An empty day (weekends, holidays) writes nothing. HF_TOKEN from the "
+                    "one, however long ago, and the last 3 again (lists fill in after the "
+                    "day). An empty day (weekends, holidays) writes nothing. HF_TOKEN from the "
                     "environment is sent when set.")
     fetch.add_argument("--date", type=_date, default=None, metavar="YYYY-MM-DD",
                        help="fetch this day only")
@@ -167,6 +167,10 @@ def make_parser() -> argparse.ArgumentParser:
                             "log marks complete are skipped, so a stopped run resumes)")
     fetch.add_argument("--to", dest="end", type=_date, default=None, metavar="YYYY-MM-DD",
                        help="the last day of the range (default: today)")
+    fetch.add_argument("--today", type=_date, default=None, metavar="YYYY-MM-DD",
+                       help="the day taken as today (default: DIGEST_TODAY from the "
+                            "environment, else the UTC date): to replay a past stretch of "
+                            "days, or for a runner whose clock is wrong")
     fetch.add_argument("--deadline", type=float, default=None, metavar="SECONDS",
                        help="give up after this long (default: 1800)")
     fetch.add_argument("--api", default=None, metavar="URL",
@@ -175,6 +179,19 @@ def make_parser() -> argparse.ArgumentParser:
                        help="the site config (default: ./mkdocs.yml, else the embedded one)")
     fetch.add_argument("--content", type=Path, default=None, metavar="DIR",
                        help="the archive folder to add to (default: ./content, made if missing)")
+    init = commands.add_parser(
+        "init", help="start a digest of your own: config, empty archive, publish workflow",
+        description="Write a new project into DIR (default: here): mkdocs.yml with the "
+                    "site's name and address, content/ with an empty archive and the topics "
+                    "(yours to edit), .github/workflows/publish.yml, requirements.txt and "
+                    ".gitignore. Nothing of the sample is copied; no file is overwritten.")
+    init.add_argument("folder", nargs="?", type=Path, default=Path("."), metavar="DIR",
+                      help="the project folder (default: the current one; made if missing)")
+    init.add_argument("--name", default="Trending Papers Digest",
+                      help="the site's name (default: 'Trending Papers Digest')")
+    init.add_argument("--site-url", default=None, metavar="URL",
+                      help="the published address, e.g. https://you.github.io/digest/ (the "
+                           "publish workflow passes GitHub Pages' own)")
     email = commands.add_parser(
         "email", help="the day's digest as an email: print it, write it, or send it",
         description="Make the digest of a day (default: the newest) as an email with a plain "
@@ -322,9 +339,23 @@ def cmd_fetch(args) -> int:
         say("digest fetch: pass --date, or --from and --to, not both - see 'digest fetch "
             "--help'", err=True)
         return 2
+    today = args.today
+    if today is None and os.environ.get("DIGEST_TODAY"):
+        try:
+            today = _date(os.environ["DIGEST_TODAY"])
+        except argparse.ArgumentTypeError as exc:
+            say(f"digest fetch: DIGEST_TODAY: {exc}", err=True)
+            return 2
     for line in fetch_command(content=_writable_content(args), date=args.date, api=args.api,
                               start=args.start, end=args.end, config_file=args.config,
-                              deadline=args.deadline or DEADLINE):
+                              deadline=args.deadline or DEADLINE, today=today):
+        say(line)
+    return 0
+
+
+def cmd_init(args) -> int:
+    from generator.project import init_project
+    for line in init_project(args.folder, name=args.name, site_url=args.site_url):
         say(line)
     return 0
 
@@ -344,18 +375,39 @@ def cmd_email(args) -> int:
 
 COMMANDS = {"build": cmd_build, "serve": cmd_serve, "ingest": cmd_ingest, "list": cmd_list,
             "tags": cmd_tags, "related": cmd_related, "fetch": cmd_fetch,
-            "email": cmd_email}
+            "email": cmd_email, "init": cmd_init}
 
 
-def _terminate(signum, frame):
-    # A plain kill (SIGTERM) unwinds like Ctrl+C, so that a build removes its half-made site
-    # and stops its helper processes.
+def _stop(signum, frame):
+    """Ctrl+C or a plain kill (SIGTERM): unwind as from Ctrl+C, so that a build removes its
+    half-made site and stops its helper processes. Not inside an object's ``__del__`` (the
+    garbage collector's, at any moment), where Python would print the interrupt as ignored
+    and carry on: there the signal is sent again a moment later."""
+    while frame is not None:
+        if frame.f_code.co_name == "__del__":
+            threading.Timer(0.01, os.kill, (os.getpid(), signum)).start()
+            return
+        frame = frame.f_back
     raise KeyboardInterrupt
+
+
+def _interrupted(exc: BaseException) -> bool:
+    """Whether an error is, or was raised while handling, a Ctrl+C or a kill: Python wraps
+    an interrupt that lands in some places (a class body's ``__set_name__`` while a module
+    is imported, for one) in another error."""
+    seen = set()
+    while exc is not None and id(exc) not in seen:
+        if isinstance(exc, KeyboardInterrupt):
+            return True
+        seen.add(id(exc))
+        exc = exc.__cause__ or exc.__context__
+    return False
 
 
 def main(argv: list[str] | None = None) -> int:
     if threading.current_thread() is threading.main_thread():
-        signal.signal(signal.SIGTERM, _terminate)
+        signal.signal(signal.SIGINT, _stop)
+        signal.signal(signal.SIGTERM, _stop)
     try:
         args = make_parser().parse_args(argv)
         logging.basicConfig(level=logging.WARNING, format="%(levelname)s: %(message)s",
@@ -364,13 +416,23 @@ def main(argv: list[str] | None = None) -> int:
     except DigestError as exc:
         say(str(exc), err=True)
         return 1
-    except KeyboardInterrupt:
-        # A second Ctrl+C while the first is reported must not print a traceback either.
-        signal.signal(signal.SIGINT, signal.SIG_IGN)
-        say("interrupted; the archive is as it was", err=True)
-        return 130
     except BrokenPipeError:
         return 0
+    except Exception as exc:
+        if not _interrupted(exc):
+            raise
+        return _report_interrupt()
+    except KeyboardInterrupt:
+        return _report_interrupt()
+
+
+def _report_interrupt() -> int:
+    # A second Ctrl+C or kill while the first is reported must not print a traceback either.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    say("interrupted; the archive is as it was", err=True)
+    return 130
 
 
 if __name__ == "__main__":

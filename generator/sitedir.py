@@ -87,6 +87,31 @@ def _ours(folder: Path) -> bool:
         or not any(folder.iterdir())
 
 
+def discard(folder: Path) -> None:
+    """Remove a folder a build made, its markers last: a build stopped half-way through
+    leaves a folder that still says whose it is (``shutil.rmtree`` removes files in any
+    order, so a stop could leave a marker-less remainder that the next build had to refuse)."""
+    if not folder.is_dir() or folder.is_symlink():
+        with contextlib.suppress(FileNotFoundError):
+            folder.unlink()
+        return
+    markers = (JOURNAL, STAGE_MARKER, MARKER)
+    for root, dirs, files in os.walk(folder, topdown=False):
+        top = Path(root) == folder
+        for name in files:
+            if not (top and name in markers):
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(os.path.join(root, name))
+        for name in dirs:
+            path = os.path.join(root, name)
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(path) if os.path.islink(path) else os.rmdir(path)
+    for name in markers:  # the journal first: a stage with one is finished, not removed
+        with contextlib.suppress(FileNotFoundError):
+            (folder / name).unlink()
+    folder.rmdir()
+
+
 def _in_the_way(folder: Path, out: Path) -> BuildError:
     return BuildError(f"{folder.name} beside the site folder was not made by digest build, "
                       "and a build needs that name", path=folder,
@@ -106,7 +131,7 @@ def recover(out: Path) -> None:
         if not out.exists():
             os.replace(old, out)
         else:
-            shutil.rmtree(old, ignore_errors=True)
+            discard(old)
     stage = stage_of(out)
     if stage.exists() or stage.is_symlink():
         if not _ours(stage):
@@ -114,7 +139,7 @@ def recover(out: Path) -> None:
         if (stage / JOURNAL).is_file() and out.is_dir():
             _apply(stage, out)  # a build stopped while moving its files in: finish the move
         else:
-            shutil.rmtree(stage, ignore_errors=True)
+            discard(stage)
 
 
 #: In a stage whose files are being moved into the site: the site paths to remove. A build
@@ -150,7 +175,8 @@ def staged(out: Path, *, whole: bool) -> Iterator[Stage]:
         stage.mkdir()
         (stage / STAGE_MARKER).write_bytes(b"")
     except OSError as exc:
-        shutil.rmtree(stage, ignore_errors=True)
+        with contextlib.suppress(OSError):
+            discard(stage)
         raise _write_error(exc, out) from exc
     result = Stage(stage, whole)
     try:
@@ -167,7 +193,8 @@ def staged(out: Path, *, whole: bool) -> Iterator[Stage]:
         raise _write_error(exc, out) from exc
     finally:
         if stage.exists() and not (stage / JOURNAL).is_file():
-            shutil.rmtree(stage, ignore_errors=True)
+            with contextlib.suppress(OSError):
+                discard(stage)
 
 
 def _walk(folder: Path) -> list[str]:
@@ -204,7 +231,7 @@ def _apply(stage: Path, out: Path) -> list[str]:
         while folder != out and folder.is_dir() and not any(folder.iterdir()):
             folder.rmdir()
             folder = folder.parent
-    shutil.rmtree(stage)
+    discard(stage)
     return written
 
 
@@ -214,11 +241,12 @@ def swap(stage: Path, out: Path) -> None:
     if old.exists() or old.is_symlink():
         if not _ours(old):
             raise _in_the_way(old, out)
-        shutil.rmtree(old)
+        discard(old)
     if out.exists():
         os.replace(out, old)
     os.replace(stage, out)
-    shutil.rmtree(old, ignore_errors=True)
+    with contextlib.suppress(OSError):
+        discard(old)
 
 
 def _write_error(exc: OSError, out: Path) -> BuildError:

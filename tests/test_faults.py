@@ -396,11 +396,20 @@ def tally(process: subprocess.Popen, lost: bool) -> None:
     LOSSES["data lost"] += lost
 
 
-def record_stops(what: str, stopped: int, at_least: int) -> None:
+@pytest.fixture
+def losses():
+    """What this test's stops found (LOSSES keeps the sum over the run, for the summary)."""
+    before = dict(LOSSES)
+    printed = len(PRINTED)
+    yield lambda: ({name: LOSSES[name] - before[name] for name in LOSSES}, PRINTED[printed:])
+
+
+def record_stops(what: str, stopped: int, at_least: int, losses) -> None:
     """Check that enough moments fell inside the runs and that no stop lost anything."""
-    assert stopped >= at_least
     RESULTS[what] = stopped
-    assert LOSSES == {"data lost": 0, "processes left": 0, "tracebacks": 0}, PRINTED
+    found, printed = losses()
+    assert found == {"data lost": 0, "processes left": 0, "tracebacks": 0}, printed
+    assert stopped >= at_least, f"only {stopped} of the moments fell inside the runs"
 
 
 def holds(content: Path, before: dict[str, bytes]) -> bool:
@@ -419,7 +428,7 @@ CORPUS = sorted((DATA / "corpus").glob("*.json"))
 
 @pytestmark_linux
 @pytest.mark.parametrize("how", SIGNALS)
-def test_stopped_ingests_of_the_real_corpus_lose_nothing(tmp_path, how):
+def test_stopped_ingests_of_the_real_corpus_lose_nothing(tmp_path, how, losses):
     """Half of the 104 real API days archived; the other half ingested and stopped at eight
     moments from start-up to the last rename; the next ingest finishes the work."""
     half = len(CORPUS) // 2
@@ -439,17 +448,17 @@ def test_stopped_ingests_of_the_real_corpus_lose_nothing(tmp_path, how):
         shutil.copytree(base, content)
         ingest = digest("ingest", *map(str, CORPUS[half:]), "--content", str(content),
                         cwd=tmp_path)
-        stopped += stop_at(ingest, took * (0.1 + 0.12 * n), how)
+        stopped += stop_at(ingest, took * (0.1 + 0.1 * n), how)
         tally(ingest, lost=not holds(content, before))
         subprocess.run([sys.executable, "-m", "generator", "ingest", *map(str, CORPUS[half:]),
                         "--content", str(content)], check=True, capture_output=True)
         LOSSES["data lost"] += snapshot(content / "digests") != snapshot(reference / "digests")
-    record_stops(f"ingests stopped by {how}", stopped, at_least=6)
+    record_stops(f"ingests stopped by {how}", stopped, at_least=5, losses=losses)
 
 
 @pytestmark_linux
 @pytest.mark.parametrize("how", SIGNALS)
-def test_stopped_fetches_of_the_real_corpus_lose_nothing(tmp_path, how):
+def test_stopped_fetches_of_the_real_corpus_lose_nothing(tmp_path, how, losses):
     """Eight days of real API answers fetched from a local API at the API's pace, stopped at
     four moments; the next fetch of the same days finishes the work and the archive equals an
     uninterrupted fetch's."""
@@ -479,12 +488,12 @@ def test_stopped_fetches_of_the_real_corpus_lose_nothing(tmp_path, how):
                 snapshot(reference / "digests")
     finally:
         api.server.shutdown()
-    record_stops(f"fetches stopped by {how}", stopped, at_least=3)
+    record_stops(f"fetches stopped by {how}", stopped, at_least=3, losses=losses)
 
 
 @pytestmark_linux
 @pytest.mark.parametrize("how", SIGNALS)
-def test_stopped_builds_lose_nothing_and_the_next_equals_a_full_one(tmp_path, how):
+def test_stopped_builds_lose_nothing_and_the_next_equals_a_full_one(tmp_path, how, losses):
     """The sample built, then built --full and stopped at four moments from start-up to the
     commit of the site; the next plain build equals a full one."""
     from conftest import make_project
@@ -503,6 +512,78 @@ def test_stopped_builds_lose_nothing_and_the_next_equals_a_full_one(tmp_path, ho
         tally(build, lost=not holds(project / "content", before))
         again = subprocess.run([sys.executable, "-m", "generator", "build", "--site-url", URL],
                                cwd=project, capture_output=True, text=True)
-        assert again.returncode == 0, again.stderr
+        if again.returncode != 0:
+            LOSSES["data lost"] += 1
+            PRINTED.append(f"the next build: {again.stderr}")
+            continue
         LOSSES["data lost"] += snapshot(project / "site") != expected
-    record_stops(f"builds stopped by {how}", stopped, at_least=3)
+    record_stops(f"builds stopped by {how}", stopped, at_least=3, losses=losses)
+
+
+@pytest.mark.parametrize("after", range(0, 12, 2))
+def test_a_site_folder_removed_half_way_still_says_it_is_ours(tmp_path, monkeypatch, after):
+    """A build stopped while removing its stage or the old site left a remainder without
+    its marker (files go in any order), which the next build refused as somebody else's."""
+    from generator import sitedir
+    out = tmp_path / "site"
+    out.mkdir()
+    (out / MARKER).write_text("")
+    stage = sitedir.stage_of(out)
+    stage.mkdir()
+    (stage / sitedir.STAGE_MARKER).write_text("")
+    for n in range(10):
+        (stage / f"dir{n % 3}").mkdir(exist_ok=True)
+        (stage / f"dir{n % 3}" / f"page{n}.html").write_text("x")
+    calls = 0
+    unlink = os.unlink
+
+    def stopped_unlink(path, *args, **kwargs):
+        nonlocal calls
+        calls += 1
+        if calls > after:
+            raise KeyboardInterrupt
+        return unlink(path, *args, **kwargs)
+
+    monkeypatch.setattr(os, "unlink", stopped_unlink)
+    with pytest.raises(KeyboardInterrupt):
+        sitedir.discard(stage)
+    monkeypatch.setattr(os, "unlink", unlink)
+    assert (stage / sitedir.STAGE_MARKER).is_file()
+    sitedir.recover(out)  # the next build
+    assert not stage.exists()
+
+
+def test_an_interrupt_python_wrapped_in_another_error_is_an_interruption(capsys, monkeypatch):
+    """A Ctrl+C landing in a class body's __set_name__ while a module was imported reached
+    the user as a RuntimeError traceback (a CI run's stopped ingest)."""
+    from generator import cli
+
+    def command(args):
+        try:
+            raise KeyboardInterrupt
+        except KeyboardInterrupt as exc:
+            raise RuntimeError("Error calling __set_name__") from exc
+
+    monkeypatch.setitem(cli.COMMANDS, "list", command)
+    code, _out, err = run(capsys, "list")
+    assert code == 130
+    assert err == "interrupted; the archive is as it was\n"
+
+
+def test_an_interrupt_inside_a_del_is_sent_again_not_lost(monkeypatch):
+    """Ctrl+C landing while the garbage collector ran an object's __del__ was printed as
+    "Exception ignored in ... KeyboardInterrupt" and the build carried on."""
+    from generator import cli
+    timers = []
+    monkeypatch.setattr(cli.threading, "Timer",
+                        lambda delay, func, args: type("T", (), {
+                            "start": lambda self: timers.append((func, args))})())
+
+    class Collected:
+        def __del__(self):
+            cli._stop(signal.SIGINT, sys._getframe())
+
+    Collected()  # collected at once: its __del__ meets the signal
+    assert timers == [(os.kill, (os.getpid(), signal.SIGINT))]
+    with pytest.raises(KeyboardInterrupt):
+        cli._stop(signal.SIGINT, sys._getframe())
