@@ -271,7 +271,7 @@ def run_mkdocs(config: Config, out: Path, *, strict: bool,
         mk = mkdocs_config(config_file=str(config.config_file),
                            docs_dir=str(Path(docs or config.docs_dir).resolve()),
                            site_dir=str(Path(out).resolve()),
-                           site_url=config.site_url, strict=strict)
+                           site_url=config.site_url, strict=strict, **_theme_of(config))
         mk.plugins.on_startup(command="build", dirty=dirty)
         try:
             with _replacing_writes():
@@ -287,6 +287,17 @@ def run_mkdocs(config: Config, out: Path, *, strict: bool,
             os.environ.pop("SOURCE_DATE_EPOCH", None)
         else:
             os.environ["SOURCE_DATE_EPOCH"] = previous
+
+
+def _theme_of(config: Config) -> dict:
+    """The theme's overrides for MkDocs: a project without templates of its own (one that
+    ``digest init`` started) uses the package's, wherever its config's custom_dir points."""
+    from generator.config import read_mkdocs_yml
+    theme = read_mkdocs_yml(config.config_file).get("theme")
+    if not isinstance(theme, dict) or not isinstance(theme.get("custom_dir"), str) \
+            or (config.config_file.parent / theme["custom_dir"]).is_dir():
+        return {}
+    return {"theme": {**theme, "custom_dir": str((config.templates / "theme").resolve())}}
 
 
 #: The engines that can turn docs_dir into the site (``digest build --engine``).

@@ -444,7 +444,7 @@ def fetch_command(*, content: Path, date: datetime.date | None = None, api: str 
                 log = read_log(content)
                 log[day.isoformat()] = {
                     "papers": papers, "fetched": now().strftime("%Y-%m-%dT%H:%M:%SZ"),
-                    "complete": complete(day, papers, now().date())}
+                    "complete": complete(day, papers, today)}
                 _write_log(content, log)
             if bar is not None:
                 bar.update(1)

@@ -246,5 +246,5 @@ def test_an_empty_archive_builds_a_home_page_that_says_so(tmp_path):
     result = build(content, config_file=ROOT / "mkdocs.yml", html=False, docs_dir=docs)
     assert (result.papers, result.digests) == (0, 0)
     home = (docs / "index.md").read_text(encoding="utf-8")
-    assert "The archive is empty. Add a digest with `digest ingest FILE --date YYYY-MM-DD` or " \
-           "`digest fetch`, then build again." in home
+    assert "No digest has arrived yet: the first appears here after the next fetch. (Owner: " \
+           "`digest fetch`, or `digest ingest FILE --date YYYY-MM-DD`, then build again.)" in home
