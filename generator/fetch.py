@@ -7,7 +7,8 @@ after the day. Which days a fetch asks for:
 - ``--date D``: that day;
 - ``--from A --to B``: every day of the range (the whole history since 2023-05 if you like);
 - neither: every day since the newest day of the archive, however long ago, starting
-  ``REFETCH_DAYS`` before it (those lists may have grown).
+  ``REFETCH_DAYS`` before it (those lists may have grown), and every earlier day the fetch
+  log does not mark complete yet (an empty weekday whose list fills in late).
 
 Both skip the days the fetch log (``content/fetched.json``) marks complete, so an interrupted
 run resumes where it stopped. A day is complete once it was fetched two days after it ended
@@ -357,10 +358,14 @@ def plan(*, today: datetime.date, newest: datetime.date | None, log: dict[str, d
     if start is not None or end is not None:
         start, end = start or end, min(end or today, today)
         return [d for d in _days(start, end) if wanted(d)]
-    # Every day since the newest archived one, however long ago: no day is skipped.
+    # Every day since the newest archived one, however long ago: no day is skipped. An
+    # earlier day whose list was not complete when last fetched (an empty weekday fills in
+    # late) is asked for again until it is.
     first = newest - datetime.timedelta(days=REFETCH_DAYS - 1) if newest is not None \
         else today - datetime.timedelta(days=1)
-    return [d for d in _days(first, today) if wanted(d)]
+    unsettled = {datetime.date.fromisoformat(d) for d in log if _is_day(d)} - \
+        set(_days(first, today))
+    return sorted(d for d in {*_days(first, today), *unsettled} if d <= today and wanted(d))
 
 
 def _write_log(content: Path, log: dict[str, dict]) -> None:

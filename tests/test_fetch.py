@@ -9,6 +9,7 @@ import json
 import threading
 import time
 import urllib.parse
+from collections.abc import Callable
 from pathlib import Path
 from unittest.mock import ANY
 
@@ -32,6 +33,8 @@ class ScriptedAPI:
         self.script: dict[int, list[tuple[int, dict, bytes]]] = {}
         self.requests: list[tuple[dict, str]] = []
         self.requests_headers: list[dict] = []
+        #: If set, answers every request from its query instead of the script.
+        self.responder: Callable[[dict], tuple[int, dict, bytes]] | None = None
         api = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
@@ -43,6 +46,8 @@ class ScriptedAPI:
                     api.script.get(int(query.get("p", 0)), [])
                 status, headers, body = queue.pop(0) if len(queue) > 1 else (
                     queue[0] if queue else (200, {}, b"[]"))
+                if api.responder is not None:
+                    status, headers, body = api.responder(query)
                 if status == "raw":  # the body is the whole answer, status line included
                     self.wfile.write(body)
                     return
@@ -315,6 +320,19 @@ def test_a_plain_fetch_after_a_long_gap_asks_for_every_day_of_it():
     assert plan(today=d(2026, 12, 2), newest=d(2026, 8, 21), log=log) == days[50:]
 
 
+def test_an_earlier_day_not_yet_complete_is_asked_for_again_until_it_is():
+    """A weekday that answered [] (its list filled in days later) is asked for again, though
+    the newest archived day has moved on; it was once left behind without a word (found by
+    the 90-day run in test_unattended.py)."""
+    d = datetime.date
+    log = {"2026-03-10": {"papers": 0, "complete": False},
+           "2026-03-11": {"papers": 12, "complete": True}}
+    assert plan(today=TODAY, newest=d(2026, 3, 19), log=log) == [
+        d(2026, 3, 10), d(2026, 3, 17), d(2026, 3, 18), d(2026, 3, 19), TODAY]
+    log["2026-03-10"]["complete"] = True
+    assert plan(today=TODAY, newest=d(2026, 3, 19), log=log)[0] == d(2026, 3, 17)
+
+
 def test_a_range_skips_complete_days():
     d = datetime.date
     log = {"2026-03-01": {"complete": True}, "2026-03-02": {"complete": False},
@@ -474,6 +492,36 @@ def test_a_day_after_today_is_an_error(api, project, capsys):
     err = fetch_error(api, capsys, "--date", "9999-12-31")
     assert err.startswith("--date 9999-12-31 is after today (")
     assert api.requests == []
+
+
+def test_today_can_be_given_and_decides_which_days_are_asked_and_complete(api, project,
+                                                                          capsys, monkeypatch):
+    """--today (or DIGEST_TODAY) is the day taken as today: a run on a schedule, replayed."""
+    api.answer(0, (200, {}, FIXTURE))
+    monkeypatch.setenv("DIGEST_TODAY", "2026-05-03")  # the option wins over the variable
+    assert main(["fetch", "--api", api.url, "--today", "2026-05-02"]) == 0
+    capsys.readouterr()
+    # The sample's newest day is 2026-04-29: from two days before it to the given today.
+    assert [q["date"] for q, _ in api.requests] == [
+        "2026-04-27", "2026-04-28", "2026-04-29", "2026-04-30", "2026-05-01", "2026-05-02"]
+    log = json.loads((project / "content" / "fetched.json").read_text())["days"]
+    assert log["2026-04-30"]["complete"] and not log["2026-05-01"]["complete"]
+    api.requests.clear()
+    assert main(["fetch", "--api", api.url, "--date", "2026-05-03"]) == 0
+    assert [q["date"] for q, _ in api.requests] == ["2026-05-03"]
+    capsys.readouterr()
+    err = fetch_error(api, capsys, "--date", "2026-05-04")
+    assert err.startswith("--date 2026-05-04 is after today (2026-05-03)")
+
+
+def test_a_bad_digest_today_is_a_usage_error_of_one_line(api, project, capsys, monkeypatch):
+    before = snapshot(project / "content")
+    monkeypatch.setenv("DIGEST_TODAY", "2026-13-01")
+    assert main(["fetch", "--api", api.url]) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and err.startswith("digest fetch: DIGEST_TODAY: ") and err.count("\n") == 1
+    assert "2026-13-01" in err
+    assert api.requests == [] and snapshot(project / "content") == before
 
 
 def test_a_fetch_log_entry_that_is_not_an_object_is_one_line(api, project, capsys):

@@ -22,9 +22,9 @@ WORKFLOWS = ROOT / ".github" / "workflows"
 LAST_BUILD_OUTPUT: list[str] = []
 
 
-def load(name: str) -> dict:
+def load(name: str, folder: Path = WORKFLOWS) -> dict:
     # YAML 1.1 reads the key "on" as True.
-    data = yaml.safe_load((WORKFLOWS / name).read_text(encoding="utf-8"))
+    data = yaml.safe_load((folder / name).read_text(encoding="utf-8"))
     data["on"] = data.pop(True, data.get("on"))
     return data
 
@@ -78,11 +78,16 @@ def _expand(value: str, context: dict[str, str]) -> str:
     return re.sub(r"\$\{\{\s*([^}]+?)\s*\}\}", lambda m: context.get(m.group(1), ""), value)
 
 
-def run_publish_steps(repo: Path, context: dict[str, str]) -> dict[str, int]:
-    """Run the build job's shell steps in order, as the runner would; Install is skipped (the
-    package is installed already). Returns each step's exit code."""
-    job = load("publish.yml")["jobs"]["build"]
-    env = {**os.environ, **{k: _expand(str(v), context) for k, v in job["env"].items()}}
+def run_publish_steps(repo: Path, context: dict[str, str], *, workflow: Path | None = None,
+                      env: dict[str, str] | None = None,
+                      until: str | None = None) -> dict[str, int]:
+    """Run the build job's shell steps of ``workflow`` (ours by default) in order, as the runner
+    would, with ``env`` added; Install is skipped (the package is installed already), and no
+    step after ``until`` runs (a runner that died there). Returns each step's exit code."""
+    job = (load(workflow.name, workflow.parent) if workflow else load("publish.yml"))[
+        "jobs"]["build"]
+    env = {**os.environ, **(env or {}),
+           **{k: _expand(str(v), context) for k, v in job["env"].items()}}
     codes = {}
     for step in job["steps"]:
         if "run" not in step or step["name"] == "Install":
@@ -94,6 +99,8 @@ def run_publish_steps(repo: Path, context: dict[str, str]) -> dict[str, int]:
         codes[step["name"]] = result.returncode
         if step["name"] == "Build the site":
             LAST_BUILD_OUTPUT[:] = [result.stdout]
+        if step["name"] == until:
+            break
         if result.returncode and not step.get("continue-on-error"):
             pytest.fail(f"step {step['name']!r} failed:\n{result.stdout}\n{result.stderr}")
     return codes
