@@ -17,14 +17,13 @@ import re
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 
-import markdown
 from feedgen.feed import FeedGenerator
 
 from generator import layout
 from generator.config import CustomFeed
 from generator.errors import BuildError, ConfigError, raise_all
 from generator.layout import Period, Site, summary_of
-from generator.markup import href, html_text, md
+from generator.markup import attribute_url
 from generator.records import Paper
 
 # Characters XML 1.0 cannot carry.
@@ -46,39 +45,26 @@ def _moment(date: datetime.date) -> datetime.datetime:
     return datetime.datetime(date.year, date.month, date.day, tzinfo=datetime.timezone.utc)
 
 
-# Once Markdown has made HTML, the character references that kept punctuation from being
-# read as Markdown can be plain characters again (all but those HTML itself reads).
-_PUNCTUATION_REFERENCE = re.compile(r"&#(\d+);")
-_HTML_SYNTAX = {"<", ">", "&", '"', "'"}
-
-
-def _plain_punctuation(match: re.Match) -> str:
-    char = chr(int(match.group(1)))
-    return match.group(0) if char in _HTML_SYNTAX or not char.isascii() else char
-
-
-_MARKDOWN = markdown.Markdown(extensions=["attr_list"])
-
-
-def _html(markdown_text: str) -> str:
-    html = _MARKDOWN.reset().convert(markdown_text)
-    return xml_text(_PUNCTUATION_REFERENCE.sub(_plain_punctuation, html))
+def _text(text: object) -> str:
+    """Text as HTML that shows exactly it, for a feed's content."""
+    return html.escape(xml_text(str(text)), quote=False)
 
 
 def paper_html(site: Site, paper: Paper) -> str:
-    """A paper as feed content: HTML made by Markdown from escaped text."""
+    """A paper as feed content: authors, topics, links and abstract, each a paragraph of
+    escaped text (written directly: Markdown took two thirds of the feeds' time)."""
     parts = []
     if paper.authors:
-        parts.append(f"*{md(layout.authors_short(paper.authors, 8))}*")
+        parts.append(f"<p><em>{_text(layout.authors_short(paper.authors, 8))}</em></p>")
     if paper.tags:
-        names = ", ".join(md(site.tags_by_id[t].name) for t in paper.tags)
-        parts.append(f"*Topics:* {names}")
-    links = " · ".join(f"[{md(label)}]({href(url)})"
+        names = ", ".join(_text(site.tags_by_id[t].name) for t in paper.tags)
+        parts.append(f"<p><em>Topics:</em> {names}</p>")
+    links = " · ".join(f'<a href="{attribute_url(url)}">{_text(label)}</a>'
                        for label, url in layout.paper_links(paper, search=False))
     if links:
-        parts.append(links)
-    parts.append(f"<p>{html_text(paper.abstract)}</p>")
-    return _html("\n\n".join(parts))
+        parts.append(f"<p>{links}</p>")
+    parts.append(f"<p>{_text(paper.abstract)}</p>")
+    return "\n".join(parts)
 
 
 @dataclass(frozen=True)
@@ -206,13 +192,14 @@ def papers_feed(site: Site, papers: list[Paper], *, title: str, subtitle: str, p
 
 
 def _list_html(site: Site, papers: tuple[Paper, ...]) -> str:
+    """Papers as a ranked list: title (a link), topics, one-line summary."""
     lines = []
-    for rank, paper in enumerate(papers, start=1):
-        tags = ", ".join(md(site.tags_by_id[t].name) for t in paper.tags)
-        tags = f" *{tags}*" if tags else ""
-        lines.append(f"{rank}. [{md(paper.title)}]({site.paper_url(paper)}){tags}  \n"
-                     f"    {md(summary_of(paper))}")
-    return _html("\n".join(lines))
+    for paper in papers:
+        tags = ", ".join(_text(site.tags_by_id[t].name) for t in paper.tags)
+        tags = f" <em>{tags}</em>" if tags else ""
+        lines.append(f'<li><a href="{attribute_url(site.paper_url(paper))}">'
+                     f"{_text(paper.title)}</a>{tags}<br />\n{_text(summary_of(paper))}</li>")
+    return "<ol>\n" + "\n".join(lines) + "\n</ol>"
 
 
 def digest_feed(site: Site) -> Feed:
