@@ -8,6 +8,7 @@ own settings live under ``extra: digest:`` and are documented where they are dec
 from __future__ import annotations
 
 import re
+import urllib.parse
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -174,6 +175,20 @@ MKDOCS_KEYS = ("INHERIT", "config_file_path", "copyright", "dev_addr", "docs_dir
                "use_directory_urls", "validation", "watch")
 
 
+def is_site_url(url: object) -> bool:
+    """Whether ``url`` is the address of a site: absolute http(s), a host, no query, fragment
+    or white space (feeds and the sitemap put it before every path)."""
+    if not isinstance(url, str) or any(c.isspace() for c in url):
+        return False
+    try:
+        parts = urllib.parse.urlsplit(url)
+        host = parts.hostname
+    except ValueError:
+        return False
+    return parts.scheme in ("http", "https") and bool(host) and not parts.query \
+        and not parts.fragment
+
+
 def load_config(config_file: Path | None = None, site_url: str | None = None) -> Config:
     """Read mkdocs.yml (the project's, else the embedded default) into a Config.
 
@@ -214,8 +229,7 @@ def load_config(config_file: Path | None = None, site_url: str | None = None) ->
         errors.append(ConfigError("site_name is missing", path=path, line=1,
                                   fix="add 'site_name: My paper digest'"))
     url = site_url or data.get("site_url")
-    if url is not None and (not isinstance(url, str)
-                            or not url.startswith(("http://", "https://"))):
+    if url is not None and not is_site_url(url):
         errors.append(ConfigError(f"site_url must be an absolute http(s) URL, got {url!r}",
                                   path=path, line=_line_of(path, "site_url"),
                                   fix="set it like 'site_url: https://you.github.io/digest/'"))

@@ -16,13 +16,12 @@ import contextlib
 import os
 import re
 import subprocess
-import urllib.parse
 from pathlib import Path
 
 import yaml
 
 from generator import __version__
-from generator.config import PLACEHOLDER_URL, data_root, load_config
+from generator.config import PLACEHOLDER_URL, data_root, is_site_url, load_config
 from generator.errors import ConfigError, DigestError
 
 WORKFLOW = Path(".github/workflows/publish.yml")
@@ -77,13 +76,10 @@ def _check(name: str, site_url: str | None) -> None:
     if not name.strip() or len(name) > 200 or any(c in name for c in "\r\n\x00"):
         raise ConfigError("the site name must be one line of 1 to 200 characters",
                           path=Path("--name"), fix="pass e.g. --name 'My paper digest'")
-    if site_url is not None:
-        parts = urllib.parse.urlsplit(site_url)
-        if parts.scheme not in ("http", "https") or not parts.hostname or parts.query \
-                or parts.fragment or any(c.isspace() for c in site_url):
-            raise ConfigError(f"not an http(s) address of a site: {site_url!r}",
-                              path=Path("--site-url"),
-                              fix="pass e.g. --site-url https://you.github.io/digest/")
+    if site_url is not None and not is_site_url(site_url):
+        raise ConfigError(f"not an http(s) address of a site: {site_url!r}",
+                          path=Path("--site-url"),
+                          fix="pass e.g. --site-url https://you.github.io/digest/")
 
 
 def project_files(name: str, site_url: str | None) -> dict[str, bytes]:

@@ -306,6 +306,11 @@ def test_a_fullwidth_arxiv_id_is_no_arxiv_id():
     (b"a: " + b"[" * 100_000, "mkdocs.yml:1: nested too deeply, or a number too long, to read"),
     (b"site_nam: Digest\nsite_url: https://x.org/\n",
      "mkdocs.yml:1: unknown setting 'site_nam' - did you mean 'site_name'?"),
+    (b"site_name: D\nsite_url: 'https://x.org/ a/'\n", "mkdocs.yml:2: site_url must be an "
+     "absolute http(s) URL, got 'https://x.org/ a/'"),
+    (b"site_name: D\nsite_url: https://x.org/?a=1\n", "mkdocs.yml:2: site_url must be an "
+     "absolute http(s) URL, got 'https://x.org/?a=1'"),
+    (b"site_name: D\nsite_url: https:///path/\n", "mkdocs.yml:2: site_url must be"),
 ])
 def test_a_bad_config_names_the_mistake(project, capsys, content, says):
     (project / "mkdocs.yml").write_bytes(content)
