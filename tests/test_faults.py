@@ -17,7 +17,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import DATA, snapshot
+from conftest import DATA, ROOT, snapshot
 from generator import archive as archive_store
 from generator import build as build_module
 from generator.cli import main
@@ -426,6 +426,21 @@ def holds(content: Path, before: dict[str, bytes]) -> bool:
 CORPUS = sorted((DATA / "corpus").glob("*.json"))
 
 
+def corpus_project(folder: Path, days: list[Path] = (), content: Path | None = None) -> Path:
+    """A project whose archive is ``days`` of real API answers ingested (or a copy of
+    ``content``), with the sample's topics."""
+    from conftest import make_project
+    if content is not None:
+        return make_project(folder, content)
+    project = make_project(folder, content=None)
+    (project / "content").mkdir()
+    for name in ("taxonomy.yaml", "topic-model.json"):
+        shutil.copy(ROOT / "content" / name, project / "content" / name)
+    subprocess.run([sys.executable, "-m", "generator", "ingest", *map(str, days),
+                    "--content", str(project / "content")], check=True, capture_output=True)
+    return project
+
+
 @pytestmark_linux
 @pytest.mark.parametrize("how", SIGNALS)
 def test_stopped_ingests_of_the_real_corpus_lose_nothing(tmp_path, how, losses):
@@ -494,16 +509,15 @@ def test_stopped_fetches_of_the_real_corpus_lose_nothing(tmp_path, how, losses):
 @pytestmark_linux
 @pytest.mark.parametrize("how", SIGNALS)
 def test_stopped_builds_lose_nothing_and_the_next_equals_a_full_one(tmp_path, how, losses):
-    """The sample built, then built --full and stopped at four moments from start-up to the
-    commit of the site; the next plain build equals a full one."""
-    from conftest import make_project
-    reference = make_project(tmp_path / "reference")
+    """An archive of 24 real API days built, then built --full and stopped at four moments
+    from start-up to the commit of the site; the next plain build equals a full one."""
+    reference = corpus_project(tmp_path / "reference", CORPUS[:24])
     started = time.monotonic()
     subprocess.run([sys.executable, "-m", "generator", "build", "--site-url", URL],
                    cwd=reference, check=True, capture_output=True)
     took = time.monotonic() - started
     expected = snapshot(reference / "site")
-    project = make_project(tmp_path / "project")
+    project = corpus_project(tmp_path / "project", content=reference / "content")
     before = snapshot(project / "content" / "digests")
     stopped = 0
     for fraction in (0.2, 0.45, 0.7, 0.9):
