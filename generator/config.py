@@ -43,6 +43,9 @@ DIGEST_DEFAULTS = {
     # The last line of every email of `digest email`: how to stop receiving it. A URL or
     # mailto: address in it also becomes the message's List-Unsubscribe header.
     "email_unsubscribe": "To stop receiving this digest, reply to this email.",
+    # Each card shows the paper's thumbnail from Hugging Face's servers: off by default, so
+    # that reading the site sends no request to anyone but its host.
+    "thumbnails": False,
 }
 
 
@@ -98,6 +101,8 @@ class Config:
     related_papers: int
     home_digests: int
     email_unsubscribe: str
+    #: Whether cards show the API's thumbnails (loaded from Hugging Face).
+    thumbnails: bool
     #: Folder of the Jinja2 Markdown templates.
     templates: Path
     #: Feeds of the owner's own queries (``extra.digest.feeds``).
@@ -216,9 +221,10 @@ def load_config(config_file: Path | None = None, site_url: str | None = None) ->
             errors.append(ConfigError(f"unknown setting extra.digest.{key}", path=path,
                                       line=_line_of(path, key),
                                       fix="known: " + ", ".join([*DIGEST_DEFAULTS, "feeds"])))
-        elif type(value) is not type(DIGEST_DEFAULTS[key]) or (isinstance(value, int)
-                                                                and value < 1):
-            kind = "a whole number from 1" if isinstance(DIGEST_DEFAULTS[key], int) else "text"
+        elif type(value) is not type(DIGEST_DEFAULTS[key]) or (
+                type(value) is int and value < 1):
+            kind = {bool: "true or false", int: "a whole number from 1"}.get(
+                type(DIGEST_DEFAULTS[key]), "text")
             errors.append(ConfigError(f"extra.digest.{key} must be {kind}, got {value!r}",
                                       path=path, line=_line_of(path, key),
                                       fix=f"set it to e.g. {DIGEST_DEFAULTS[key]!r}"))

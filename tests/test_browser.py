@@ -87,6 +87,11 @@ def test_a_day_is_ranked_cards_with_the_abstract_behind_a_disclosure(served_samp
     card = cards.first
     abstract = card.locator("details > p")
     assert not abstract.is_visible()
+    # Closed, the disclosure is one line of text, not Material's boxed admonition (which
+    # added about 60 px to every card while the page had no dir attribute to match our rule).
+    closed = card.locator("details").evaluate(
+        "d => [d.getBoundingClientRect().height, getComputedStyle(d).borderTopStyle]")
+    assert closed[0] < 30 and closed[1] == "none", closed
     card.locator("details > summary").click()
     assert abstract.is_visible() and len(abstract.inner_text()) > 200
     link = card.locator("h2 a")

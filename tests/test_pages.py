@@ -248,3 +248,54 @@ def test_an_empty_archive_builds_a_home_page_that_says_so(tmp_path):
     home = (docs / "index.md").read_text(encoding="utf-8")
     assert "No digest has arrived yet: the first appears here after the next fetch. (Owner: " \
            "`digest fetch`, or `digest ingest FILE --date YYYY-MM-DD`, then build again.)" in home
+
+
+def _card_site(tmp_path, thumbnails: bool):
+    """One API day of one paper with everything the Hugging Face list shows of it."""
+    item = {"paper": {"id": "2608.00001", "title": "A paper", "summary": "An abstract.",
+                      "publishedAt": "2026-08-14T10:00:00.000Z", "upvotes": 7,
+                      "submittedOnDailyBy": {"fullname": "<b>Eve</b> & co", "name": "eve"}},
+            "numComments": 3, "submittedBy": {"fullname": "<b>Eve</b> & co", "name": "eve"},
+            "thumbnail": "https://cdn-thumbnails.huggingface.co/social-thumbnails/papers/"
+                         "2608.00001.png?a=1&b=2"}
+    tmp_path.mkdir(parents=True, exist_ok=True)
+    (tmp_path / "2026-08-17.json").write_text(json.dumps([item]), encoding="utf-8")
+    content = tmp_path / "content"
+    ingest_files([tmp_path / "2026-08-17.json"], content=content)
+    config = load_config(ROOT / "mkdocs.yml", site_url=SITE_URL)
+    config = type(config)(**{**config.__dict__, "thumbnails": thumbnails})
+    return load_site(content, config)
+
+
+def test_cards_show_comments_the_arxiv_date_and_the_submitter(tmp_path):
+    site = _card_site(tmp_path, thumbnails=False)
+    pages = render(site, site.config.templates)
+    day = pages["digests/2026-08-17.md"].decode()
+    meta = day.split('<p class="pd-meta">', 1)[1].split("</p>", 1)[0]
+    assert meta == ("7 upvotes · 3 comments · arXiv 14 Aug 2026 · "
+                    "submitted by &lt;b&gt;Eve&lt;/b&gt; &amp; co")
+    # No thumbnail unless asked for: reading the site asks no third party.
+    assert "<img" not in day and "cdn-thumbnails" not in pages["index.md"].decode()
+
+
+def test_thumbnails_when_switched_on_are_lazy_with_their_size_reserved(tmp_path):
+    site = _card_site(tmp_path, thumbnails=True)
+    pages = render(site, site.config.templates)
+    for path in ("digests/2026-08-17.md", "index.md"):
+        page = pages[path].decode()
+        assert ('<img class="pd-thumb" src="https://cdn-thumbnails.huggingface.co/social-'
+                'thumbnails/papers/2608.00001.png?a=1&amp;b=2" alt="" width="160" '
+                'height="90" loading="lazy" decoding="async" referrerpolicy="no-referrer">'
+                ) in page, path
+
+
+def test_the_thumbnails_switch_is_checked(tmp_path):
+    from generator.errors import DigestError
+    config = tmp_path / "mkdocs.yml"
+    config.write_text((ROOT / "mkdocs.yml").read_text(encoding="utf-8").replace(
+        "thumbnails: false", "thumbnails: 1"), encoding="utf-8")
+    with pytest.raises(DigestError, match=r"extra.digest.thumbnails must be true or false"):
+        load_config(config)
+    config.write_text((ROOT / "mkdocs.yml").read_text(encoding="utf-8").replace(
+        "thumbnails: false", "thumbnails: true"), encoding="utf-8")
+    assert load_config(config).thumbnails is True
