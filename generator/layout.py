@@ -30,6 +30,8 @@ DIGEST_RSS, DIGEST_ATOM = "digests/feed.xml", "digests/atom.xml"
 OPML = "feeds.opml"
 #: Papers on one page of a topic; the first page keeps the topic's URL.
 TOPIC_PAGE_SIZE = 100
+#: Papers on one page of a week or month, ranked; the first page keeps the period's URL.
+PERIOD_PAGE_SIZE = 100
 #: Papers of a day page shown as cards (summary, topics, links, the abstract behind a
 #: disclosure); the papers ranked below are one line each, so that a day of 200 papers stays
 #: a light page (at most 150 KB).
@@ -77,6 +79,13 @@ def week_page(week: str) -> str:
 
 def month_page(month: str) -> str:
     return f"months/{month}.md"
+
+
+def period_page(kind: str, key: str, number: int = 1) -> str:
+    """Page ``number`` of a week's or month's ranked papers (``PERIOD_PAGE_SIZE`` a page):
+    the first is the period's own page, the others beside it (months/2026-07/page/2/)."""
+    first = week_page(key) if kind == "week" else month_page(key)
+    return first if number == 1 else f"{first[:-3]}/page/{number}.md"
 
 
 WEEK_INDEX, MONTH_INDEX = "weeks/index.md", "months/index.md"
@@ -205,7 +214,12 @@ class Period:
 
     @property
     def page(self) -> str:
-        return week_page(self.key) if self.kind == "week" else month_page(self.key)
+        return period_page(self.kind, self.key)
+
+    @property
+    def page_count(self) -> int:
+        """Its pages of ``PERIOD_PAGE_SIZE`` papers (one at least)."""
+        return max(1, -(-len(self.papers) // PERIOD_PAGE_SIZE))
 
     @property
     def label(self) -> str:

@@ -38,8 +38,18 @@ def make_environment(templates: Path) -> jinja2.Environment:
                        long_date=layout.long_date, short_date=layout.short_date,
                        month_name=layout.month_name, first_sentence=layout.first_sentence,
                        authors_short=layout.authors_short, summary=layout.summary_of)
-    env.globals.update(front_matter=front_matter, served=_served, layout=layout)
+    env.globals.update(front_matter=front_matter, served=_served, layout=layout,
+                       topic_counts=topic_counts)
     return env
+
+
+def topic_counts(papers: Iterable[Paper]) -> list[tuple[str, int]]:
+    """The topics of ``papers`` with how many of them each tags, most first. Pure."""
+    counts: dict[str, int] = {}
+    for paper in papers:
+        for tag_id in paper.tags:
+            counts[tag_id] = counts.get(tag_id, 0) + 1
+    return sorted(counts.items(), key=lambda item: (-item[1], item[0]))
 
 
 @jinja2.pass_context
@@ -156,6 +166,21 @@ def render_topic(site: Site, tag, render) -> None:
                first=(block - 1) * size + 1, last=block * size,
                newer=layout.tag_page(tag.id, block + 1 if block < blocks else None),
                older=layout.tag_page(tag.id, block - 1) if block > 1 else None)
+
+
+def render_period(site: Site, period: layout.Period, render, newer, older) -> None:
+    """A week's or month's papers, ranked, ``layout.PERIOD_PAGE_SIZE`` a page (see
+    ``layout.period_page``): each page lists its ``part`` and links to every page."""
+    size = layout.PERIOD_PAGE_SIZE
+    count = period.page_count
+    for number in range(1, count + 1):
+        part = period.papers[(number - 1) * size: number * size]
+        render("period.md.j2", layout.period_page(period.kind, period.key, number),
+               PageView.of(site, part, part), period=period,
+               part=part, start=(number - 1) * size + 1, number=number, count=count,
+               pages=[layout.period_page(period.kind, period.key, n)
+                      for n in range(1, count + 1)],
+               newer=newer, older=older)
 
 
 def month_chart(counts: list[tuple[str, int]], name: str) -> str:
@@ -294,11 +319,10 @@ def render_site(site: Site, previous: dict[str, str] | None = None) -> Rendered:
     for kind in ("week", "month"):
         all_periods = layout.periods(site, kind)
         for index, period in enumerate(all_periods):
-            render("period.md.j2", period.page, PageView.of(site, period.papers, period.papers),
-                   period=period,
-                   newer=_period_link(all_periods[index - 1]) if index > 0 else None,
-                   older=_period_link(all_periods[index + 1])
-                   if index + 1 < len(all_periods) else None)
+            render_period(site, period, render,
+                          newer=_period_link(all_periods[index - 1]) if index > 0 else None,
+                          older=_period_link(all_periods[index + 1])
+                          if index + 1 < len(all_periods) else None)
         render("periods.md.j2", layout.WEEK_INDEX if kind == "week" else layout.MONTH_INDEX,
                kind=kind, all=[(p.label, p.page, len(p.papers)) for p in all_periods])
     by_count = sorted(site.tags, key=lambda t: (-len(site.tag_papers[t.id]), t.id))

@@ -200,7 +200,8 @@ def test_search_does_not_shift_the_layout(served_sample, browser):
     assert watched.problems == []
 
 
-def test_the_archive_leads_to_a_past_digest_and_its_month(served_sample, watched):
+def test_the_archive_leads_to_a_past_digest_and_the_tabs_to_its_month_and_week(served_sample,
+                                                                              watched):
     page = watched.page
     page.goto(served_sample["url"])
     page.locator("header a", has_text="Digests").click()
@@ -209,9 +210,17 @@ def test_the_archive_leads_to_a_past_digest_and_its_month(served_sample, watched
     page.locator("article a", has_text="Monday 2 March 2026").click()
     page.wait_for_url("**/digests/2026-03-02/")
     expect(page.locator("article h1")).to_have_text("Trending papers, Monday 2 March 2026")
-    page.locator(".pd-daynav a", has_text="This month").click()
+    expect(page.locator(".pd-tabs [aria-current=page]")).to_have_text("Day 2 Mar 2026")
+    page.locator(".pd-tabs a", has_text="Month").click()
     page.wait_for_url("**/months/2026-03/")
     expect(page.locator("article h1")).to_have_text("Trending papers, March 2026")
+    expect(page.locator(".pd-tabs [aria-current=page]")).to_have_text("Month March 2026")
+    # A month's Day and Week tabs lead to its newest day and that day's week.
+    page.locator(".pd-tabs a", has_text="Week").click()
+    page.wait_for_url("**/weeks/2026-W11/")
+    expect(page.locator(".pd-tabs [aria-current=page]")).to_have_text("Week 11")
+    page.locator(".pd-tabs a", has_text="Day").click()
+    page.wait_for_url("**/digests/2026-03-11/")
 
 
 def test_the_light_dark_toggle_works(served_sample, watched):
@@ -415,3 +424,182 @@ def test_hostile_feeds_stay_well_formed(hostile_site):
         root = lxml.etree.parse(str(hostile_site["site"] / name)).getroot()
         titles = [read(t.text) for t in root.iterfind(f".//{item}")]
         assert sorted(titles) == sorted(p.title for p in hostile_site["papers"])
+
+
+# -- real API days: cards per screen, the topic filter, tabs, ranks, thumbnails --------------
+
+#: The newest real API days of tests/data/corpus/, built with thumbnails on.
+CORPUS_DAYS = sorted((ROOT / "tests" / "data" / "corpus").glob("*.json"))[-12:]
+#: A thumbnail the local route answers for Hugging Face's (nothing leaves the machine).
+THUMBNAIL = ('<svg xmlns="http://www.w3.org/2000/svg" width="1200" height="630">'
+             '<rect width="1200" height="630" fill="#8a9bd0"/></svg>')
+
+
+@pytest.fixture(scope="module")
+def served_corpus(tmp_path_factory):
+    import subprocess
+    import sys
+    folder = make_project(tmp_path_factory.mktemp("corpus") / "project", content=None)
+    (folder / "content").mkdir()
+    for name in ("taxonomy.yaml", "topic-model.json"):
+        shutil.copy(ROOT / "content" / name, folder / "content" / name)
+    subprocess.run([sys.executable, "-m", "generator", "ingest", *map(str, CORPUS_DAYS),
+                    "--content", str(folder / "content")], check=True, capture_output=True)
+    config = folder / "mkdocs.yml"
+    config.unlink()
+    config.write_text((ROOT / "mkdocs.yml").read_text(encoding="utf-8").replace(
+        "thumbnails: false", "thumbnails: true"), encoding="utf-8")
+    with built_and_served(folder) as site:
+        site["days"] = sorted(p.stem for p in (folder / "content" / "digests").glob("*.yaml"))
+        yield site
+
+
+def offline(browser, viewport, script=True):
+    """A context whose requests to other hosts get a local thumbnail or nothing."""
+    context = browser.new_context(viewport=viewport, java_script_enabled=script)
+    context.route("https://**/*", lambda route: route.fulfill(
+        status=200, content_type="image/svg+xml", body=THUMBNAIL)
+        if "thumbnails" in route.request.url else route.abort())
+    return context
+
+
+WHOLE_CARDS = """() => [...document.querySelectorAll('li.pd-card')]
+    .filter(e => !e.hidden && e.getBoundingClientRect().bottom <= 900).length"""
+
+
+def test_cards_per_screen_on_real_days(served_corpus, browser):
+    """Issue 22's density: at least 6 whole cards (title, meta, summary, topics, links) in
+    the first 900 px at 1280 px wide and 3 at 390 px, thumbnails on, on real days of 10 papers
+    or more; before, 3 and 1. Day pages are screenshotted to tests/artifacts/."""
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    found = {}
+    for name, viewport, goal in (("desktop", DESKTOP, 6), ("phone", PHONE, 3)):
+        context = offline(browser, viewport)
+        page = context.new_page()
+        counts = []
+        for day in served_corpus["days"]:
+            page.goto(served_corpus["url"] + f"digests/{day}/")
+            if page.locator("li.pd-card").count() >= 10:
+                counts.append(page.evaluate(WHOLE_CARDS))
+        page.screenshot(path=str(ARTIFACTS / f"corpus-day-{name}.png"))
+        page.goto(served_corpus["url"])
+        page.screenshot(path=str(ARTIFACTS / f"corpus-home-{name}.png"))
+        context.close()
+        found[name] = counts
+        print(f"\ncards in the first 900 px, {name}: {counts}")
+        assert len(counts) >= 8
+        assert sum(n >= goal for n in counts) >= 0.8 * len(counts), (name, counts)
+        assert min(counts) >= goal - 1, (name, counts)
+
+
+def test_thumbnails_have_their_box_before_they_load_and_shift_nothing(served_corpus, browser):
+    for viewport, size in ((DESKTOP, (128, 72)), (PHONE, (64, 36))):
+        context = offline(browser, viewport)
+        page = context.new_page()
+        page.add_init_script("""window.__shift = 0; new PerformanceObserver(list => {
+            for (const e of list.getEntries()) if (!e.hadRecentInput) window.__shift += e.value;
+        }).observe({type: 'layout-shift', buffered: true});""")
+        page.goto(served_corpus["url"] + f"digests/{served_corpus['days'][-1]}/")
+        page.wait_for_load_state("networkidle")
+        boxes = page.evaluate("""() => [...document.querySelectorAll('img.pd-thumb')].slice(0, 8)
+            .map(i => [Math.round(i.getBoundingClientRect().width),
+                       Math.round(i.getBoundingClientRect().height), i.complete])""")
+        assert boxes and all(b[:2] == list(size) for b in boxes), boxes
+        assert page.evaluate("window.__shift") <= 0.05
+        context.close()
+
+
+def test_the_topic_filter_shows_the_chosen_topics_keeps_ranks_and_remembers(served_corpus,
+                                                                          browser):
+    day, earlier = served_corpus["days"][-1], served_corpus["days"][-2]
+    context = offline(browser, DESKTOP)
+    page = context.new_page()
+    page.goto(served_corpus["url"] + f"digests/{day}/")
+    total = page.locator("li.pd-card").count()
+    page.locator(".pd-filter summary").click()
+    button = page.locator(".pd-filter button.pd-topic").nth(1)
+    topic = button.get_attribute("data-topic")
+    button.click()
+    expect(button).to_have_attribute("aria-pressed", "true")
+    shown = page.evaluate("""() => [...document.querySelectorAll('ol.pd-cards > li')]
+        .filter(li => !li.hidden && li.offsetHeight > 0)
+        .map(li => [li.value, li.dataset.topics.split(' ')])""")
+    assert 0 < len(shown) < total
+    assert all(topic in topics for _, topics in shown)
+    # The shown papers keep their ranks of the day (the list does not renumber them).
+    ranks = page.evaluate("""() => [...document.querySelectorAll('ol.pd-cards > li')]
+        .map((li, i) => [i + 1, li.value, li.dataset.topics.split(' ')])""")
+    assert [r for r, _ in shown] == [i for i, v, t in ranks if topic in t and i == v]
+    expect(page.locator(".pd-filter-status")).to_contain_text(
+        f"showing {len(shown)} of {total} papers")
+    # Remembered: another day (and a reload) shows only that topic too.
+    page.goto(served_corpus["url"] + f"digests/{earlier}/")
+    hidden = page.evaluate("""t => [...document.querySelectorAll('ol.pd-cards > li')]
+        .filter(li => li.hidden === li.dataset.topics.split(' ').includes(t)).length""", topic)
+    assert hidden == 0
+    page.locator(".pd-filter summary").click()
+    page.locator(".pd-filter-clear").click()
+    every = "[...document.querySelectorAll('li[data-topics]')].every(li => !li.hidden)"
+    assert page.evaluate(every)
+    page.reload()
+    assert page.evaluate(every)
+    context.close()
+    # Without a script, the page lists every paper and shows no filter that does nothing.
+    context = offline(browser, DESKTOP, script=False)
+    page = context.new_page()
+    page.goto(served_corpus["url"] + f"digests/{day}/")
+    expect(page.locator(".pd-filter")).to_be_hidden()
+    assert page.locator("li.pd-card:visible").count() == total
+    context.close()
+
+
+def test_the_home_page_marks_papers_new_since_the_last_visit(served_corpus, browser):
+    days = served_corpus["days"]
+    context = offline(browser, DESKTOP)
+    page = context.new_page()
+    page.goto(served_corpus["url"])
+    assert page.locator(".pd-new").count() == 0  # a first visit marks nothing
+    # A reader whose last visit saw the day before the newest.
+    page.evaluate("""d => localStorage.setItem('paper-digest.visit',
+                                               JSON.stringify({seen: d, before: null}))""",
+                  days[-2])
+    for _ in range(2):  # seen again the same day, the marks stay
+        page.reload()
+        new = page.evaluate("""d => [...document.querySelectorAll('li.pd-card')]
+            .map(li => [li.dataset.first > d, !!li.querySelector('.pd-new')])""", days[-2])
+        assert new and all(first == marked for first, marked in new)
+        assert any(marked for _, marked in new)
+        expect(page.locator(".pd-new-status")).to_contain_text(
+            f"new since your last visit (digest of {days[-2]})")
+    context.close()
+
+
+def test_rank_numbers_fit_on_a_phone_and_the_header_is_two_rows(served_corpus, browser):
+    """Before, '10.' showed as '0.' at 390 px on week, month, topic and search lists, and the
+    header wrapped to three rows (106 px)."""
+    context = offline(browser, PHONE)
+    page = context.new_page()
+    month = served_corpus["days"][-1][:7]
+    for path in (f"months/{month}/", f"digests/{served_corpus['days'][-1]}/", "search/?q=agent"):
+        page.goto(served_corpus["url"] + path)
+        page.wait_for_load_state("networkidle")
+        if path.startswith("search"):
+            page.locator("#pd-results li").first.wait_for(timeout=15_000)
+        cut = page.evaluate("""() => {
+            const out = [], canvas = document.createElement('canvas').getContext('2d');
+            for (const ol of document.querySelectorAll('ol')) {
+                let n = ol.start || 1;
+                for (const li of ol.children) {
+                    const m = getComputedStyle(li, '::marker');
+                    canvas.font = `${m.fontWeight} ${m.fontSize} ${m.fontFamily}`;
+                    const need = canvas.measureText(`${n}. `).width;
+                    const left = li.getBoundingClientRect().left;
+                    if (left < need) out.push([n, left, need]);
+                    n++;
+                }
+            }
+            return out.slice(0, 5);
+        }""")
+        assert cut == [], (path, cut)
+        assert page.locator(".pd-header").bounding_box()["height"] <= 80, path
+    context.close()

@@ -272,8 +272,8 @@ def test_cards_show_comments_the_arxiv_date_and_the_submitter(tmp_path):
     pages = render(site, site.config.templates)
     day = pages["digests/2026-08-17.md"].decode()
     meta = day.split('<p class="pd-meta">', 1)[1].split("</p>", 1)[0]
-    assert meta == ("7 upvotes · 3 comments · arXiv 14 Aug 2026 · "
-                    "submitted by &lt;b&gt;Eve&lt;/b&gt; &amp; co")
+    assert meta == ('7 upvotes · 3 comments · arXiv 14 Aug 2026<span class="pd-by"> · '
+                    "submitted by &lt;b&gt;Eve&lt;/b&gt; &amp; co</span>")
     # No thumbnail unless asked for: reading the site asks no third party.
     assert "<img" not in day and "cdn-thumbnails" not in pages["index.md"].decode()
 
@@ -284,8 +284,8 @@ def test_thumbnails_when_switched_on_are_lazy_with_their_size_reserved(tmp_path)
     for path in ("digests/2026-08-17.md", "index.md"):
         page = pages[path].decode()
         assert ('<img class="pd-thumb" src="https://cdn-thumbnails.huggingface.co/social-'
-                'thumbnails/papers/2608.00001.png?a=1&amp;b=2" alt="" width="160" '
-                'height="90" loading="lazy" decoding="async" referrerpolicy="no-referrer">'
+                'thumbnails/papers/2608.00001.png?a=1&amp;b=2" alt="" width="128" '
+                'height="72" loading="lazy" decoding="async" referrerpolicy="no-referrer">'
                 ) in page, path
 
 
@@ -299,3 +299,83 @@ def test_the_thumbnails_switch_is_checked(tmp_path):
     config.write_text((ROOT / "mkdocs.yml").read_text(encoding="utf-8").replace(
         "thumbnails: false", "thumbnails: true"), encoding="utf-8")
     assert load_config(config).thumbnails is True
+
+
+def _month_of(tmp_path, papers: int):
+    """An archive of one API day of ``papers`` papers, upvotes falling with the rank."""
+    items = [{"paper": {"id": f"2607.{n:05d}", "title": f"Paper number {n}",
+                        "summary": "An abstract.", "upvotes": 1000 - n}}
+             for n in range(1, papers + 1)]
+    tmp_path.mkdir(parents=True, exist_ok=True)
+    (tmp_path / "2026-07-01.json").write_text(json.dumps(items), encoding="utf-8")
+    content = tmp_path / "content"
+    ingest_files([tmp_path / "2026-07-01.json"], content=content)
+    site = load_site(content, load_config(ROOT / "mkdocs.yml", site_url=SITE_URL))
+    return render(site, site.config.templates)
+
+
+def test_a_month_is_ranked_a_hundred_papers_a_page_and_keeps_its_address(tmp_path):
+    """Before, a month was one page of every paper (July 2026: 399 papers, 31,000 px on a
+    phone). Its first page keeps the month's URL; the others are beside it."""
+    pages = _month_of(tmp_path, 250)
+    month = [p for p in pages if p.startswith("months/2026-07")]
+    assert sorted(month) == ["months/2026-07.md", "months/2026-07/page/2.md",
+                             "months/2026-07/page/3.md"]
+    first, second, third = (pages[p].decode() for p in sorted(month))
+    assert first.count("<li data-topics") == 100 and third.count("<li data-topics") == 50
+    assert '<ol class="pd-rows" start="101">' in second
+    assert "Paper number 101<" in second and "Paper number 100<" not in second
+    # Each page links to every other, by the ranks it holds.
+    assert ('<nav class="pd-pages" aria-label="Pages of July 2026">Ranked <a href="../../">'
+            '1–100</a> · <strong aria-current="page">101–200</strong> · '
+            '<a href="../3/" rel="next">201–250</a></nav>') in second.replace(' rel="prev"', "")
+    assert "title: Trending papers, July 2026 (page 2 of 3)" in second
+    # The week of the same day is cut the same way; a small period is one page, no pager.
+    assert "weeks/2026-W27/page/3.md" in pages
+    assert "pd-pages" not in _month_of(tmp_path / "small", 20)["months/2026-07.md"].decode()
+
+
+def test_day_week_and_month_pages_have_tabs_to_each_other():
+    site = load_site(SMALL, load_config(ROOT / "mkdocs.yml", site_url=SITE_URL))
+    pages = {p: d.decode() for p, d in render(site, site.config.templates).items()
+             if p.endswith(".md")}
+    tabs = {path: page.split('<nav class="pd-tabs"', 1)[1].split("</nav>", 1)[0]
+            for path, page in pages.items() if '<nav class="pd-tabs"' in page}
+    day = "digests/2026-03-10.md"
+    assert tabs[day] == (
+        ' aria-label="Day, week or month"><a href="./" aria-current="page">Day <span '
+        'class="pd-tab-of">10 Mar 2026</span></a><a href="../../weeks/2026-W11/">Week <span '
+        'class="pd-tab-of">11</span></a><a href="../../months/2026-03/">Month <span '
+        'class="pd-tab-of">March 2026</span></a>')
+    # Every day, week and month page has them, and marks itself.
+    for path in pages:
+        kind = path.split("/")[0]
+        if kind in ("digests", "weeks", "months") and not path.endswith("index.md"):
+            current = {"digests": "Day", "weeks": "Week", "months": "Month"}[kind]
+            assert f'aria-current="page">{current} ' in tabs[path], path
+    # A week's or month's Day tab is its newest day.
+    assert 'href="../../digests/2026-03-11/">Day' in tabs["months/2026-03.md"]
+
+
+def test_lists_carry_their_topics_for_the_filter_which_is_hidden_without_a_script():
+    site = load_site(SMALL, load_config(ROOT / "mkdocs.yml", site_url=SITE_URL))
+    pages = render(site, site.config.templates)
+    for path in ("digests/2026-03-10.md", "weeks/2026-W11.md", "months/2026-03.md",
+                 "index.md"):
+        page = pages[path].decode()
+        assert '<details class="pd-filter" hidden>' in page, path
+        items = page.count("<li data-topics=") + page.count('<li class="pd-card" data-topics=')
+        assert items == page.count("<li"), path
+    day = pages["digests/2026-03-10.md"].decode()
+    digest = next(d for d in site.digests if d.date == datetime.date(2026, 3, 10))
+    for paper in digest.papers:
+        assert f'data-topics="{" ".join(paper.tags)}" data-first=' in day
+    # One button a topic of the page's papers, with how many it tags, most first.
+    counts = {}
+    for paper in digest.papers:
+        for tag in paper.tags:
+            counts[tag] = counts.get(tag, 0) + 1
+    buttons = day.split('<div role="group"', 1)[1].split("</div>", 1)[0]
+    found = [(b.split('"', 1)[0], int(b.split('<span class="pd-count">', 1)[1].split("<")[0]))
+             for b in buttons.split('data-topic="')[1:]]
+    assert found == sorted(counts.items(), key=lambda item: (-item[1], item[0]))

@@ -40,6 +40,100 @@
     });
   }
 
+  // -- topic filter (day, week, month and home pages) ------------------------------------------
+
+  var TOPICS = "paper-digest.topics";
+
+  function stored(key, fallback) {
+    try {
+      var value = JSON.parse(localStorage.getItem(key));
+      return value === null ? fallback : value;
+    } catch (e) { return fallback; }
+  }
+
+  function store(key, value) {
+    try { localStorage.setItem(key, JSON.stringify(value)); } catch (e) { /* private mode */ }
+  }
+
+  // Each list keeps its ranks while papers are hidden: every item gets its number as its value.
+  function fixRanks(list) {
+    var n = list.start || 1;
+    Array.prototype.forEach.call(list.children, function (li) { li.value = n++; });
+  }
+
+  function setUpFilter() {
+    var bar = document.querySelector(".pd-filter");
+    if (!bar) return;
+    var items = document.querySelectorAll("li[data-topics]");
+    Array.prototype.forEach.call(document.querySelectorAll("ol.pd-cards, ol.pd-rows"), fixRanks);
+    var buttons = bar.querySelectorAll("button.pd-topic");
+    var status = bar.querySelector(".pd-filter-status");
+    var chosen = stored(TOPICS, []);
+    if (!Array.isArray(chosen)) chosen = [];
+    function apply() {
+      var shown = 0;
+      Array.prototype.forEach.call(buttons, function (b) {
+        b.setAttribute("aria-pressed", chosen.indexOf(b.dataset.topic) >= 0 ? "true" : "false");
+      });
+      Array.prototype.forEach.call(items, function (li) {
+        var topics = (li.dataset.topics || "").split(" ");
+        var keep = !chosen.length || topics.some(function (t) { return chosen.indexOf(t) >= 0; });
+        li.hidden = !keep;
+        shown += keep;
+      });
+      var names = Array.prototype.filter.call(buttons, function (b) {
+        return chosen.indexOf(b.dataset.topic) >= 0;
+      }).map(function (b) { return b.firstChild.textContent.trim(); });
+      status.textContent = chosen.length ? "\u00b7 " + (names.join(", ") || "topics not on this page") + ": showing " + shown + " of " + items.length + " papers" : "";
+    }
+    Array.prototype.forEach.call(buttons, function (b) {
+      b.addEventListener("click", function () {
+        var at = chosen.indexOf(b.dataset.topic);
+        if (at >= 0) chosen.splice(at, 1); else chosen.push(b.dataset.topic);
+        store(TOPICS, chosen);
+        apply();
+      });
+    });
+    bar.querySelector(".pd-filter-clear").addEventListener("click", function () {
+      chosen = [];
+      store(TOPICS, chosen);
+      apply();
+    });
+    bar.hidden = false;
+    apply();
+  }
+
+  // -- new since your last visit (home page) ---------------------------------------------------
+
+  var VISIT = "paper-digest.visit";
+
+  // The newest digest seen at the last visit is kept; papers first listed after it are marked.
+  // Seen again the same day, the marks stay (the visit before is kept too).
+  function setUpNew() {
+    var list = document.querySelector("ol.pd-cards[data-latest]");
+    if (!list) return;
+    var latest = list.dataset.latest;
+    var visit = stored(VISIT, null);
+    var since = visit && typeof visit.seen === "string" ? (visit.seen < latest ? visit.seen : visit.before) : null;
+    store(VISIT, { seen: latest, before: since });
+    if (typeof since !== "string" || since >= latest) return;
+    var marked = 0;
+    Array.prototype.forEach.call(list.querySelectorAll("li[data-first]"), function (li) {
+      if (li.dataset.first > since) {
+        var badge = element("span", "pd-new", "New");
+        badge.title = "New since your last visit";
+        var title = li.querySelector(".pd-title");
+        title.insertBefore(badge, title.firstChild);
+        marked++;
+      }
+    });
+    var status = document.querySelector(".pd-new-status");
+    if (status && marked) {
+      status.textContent = marked + (marked === 1 ? " paper" : " papers") + " new since your last visit (digest of " + since + ").";
+      status.hidden = false;
+    }
+  }
+
   // -- the Search page ------------------------------------------------------------------------
 
   var MAX = 30;
@@ -169,6 +263,8 @@
   function start() {
     setUpScheme();
     setUpSlash();
+    setUpFilter();
+    setUpNew();
     setUpSearch();
   }
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
