@@ -425,6 +425,15 @@ def gather(archive: Archive, taxonomy: Taxonomy, config: Config,
 _CODE_HOSTS = ("github.com", "gitlab.com", "bitbucket.org", "codeberg.org", "huggingface.co")
 
 
+def _link_key(url: str) -> str:
+    """A link as a reader tells links apart: scheme, "www.", letter case of the host and a
+    final "/" aside (the project page "https://x.io/" and the abstract's "https://x.io" are
+    one link, once)."""
+    rest = url.split("://", 1)[-1]
+    host, _, path = rest.partition("/")
+    return f"{host.lower().removeprefix('www.')}/{path}".rstrip("/")
+
+
 def paper_links(paper: Paper, search: bool = True) -> list[tuple[str, str]]:
     """(label, URL) of a paper's links: its Hugging Face page, arXiv abstract and PDF (or, with
     ``search``, an arXiv search by title where the id is unknown), code, project page, then the
@@ -439,9 +448,9 @@ def paper_links(paper: Paper, search: bool = True) -> list[tuple[str, str]]:
         out.append(("Find on arXiv", f"https://arxiv.org/search/?{query}"))
     seen = set()
     for url in (paper.github_repo, paper.project_page, *paper.links):
-        if not url or url in seen:
+        if not url or _link_key(url) in seen:
             continue
-        seen.add(url)
+        seen.add(_link_key(url))
         host = url.split("/")[2].lower() if url.count("/") >= 2 else ""
         if any(host == h or host.endswith("." + h) for h in _CODE_HOSTS):
             if any(label == "Code" for label, _ in out):

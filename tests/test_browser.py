@@ -603,3 +603,27 @@ def test_rank_numbers_fit_on_a_phone_and_the_header_is_two_rows(served_corpus, b
         assert cut == [], (path, cut)
         assert page.locator(".pd-header").bounding_box()["height"] <= 80, path
     context.close()
+
+
+def test_search_shows_more_than_thirty_and_the_header_box_searches_on_the_search_page(
+        served_corpus, browser):
+    """Before, search stopped at 30 results with no way to see more, and typing in the header's
+    box on the Search page did nothing until Enter."""
+    context = offline(browser, DESKTOP)
+    page = context.new_page()
+    page.goto(served_corpus["url"] + "search/?q=model")
+    results = page.locator("#pd-results li.pd-result")
+    expect(results).to_have_count(30, timeout=15_000)
+    expect(page.locator(".pd-status")).to_have_text("30 papers so far for \u201cmodel\u201d.")
+    page.locator(".pd-more-results").click()
+    expect(results).to_have_count(60, timeout=15_000)
+    urls = page.evaluate("[...document.querySelectorAll('#pd-results li a')].map(a => a.href)")
+    assert len(set(urls)) == 60
+    # The header's box, typed in (no Enter), searches this page.
+    page.locator("#pd-q").fill("platypus-free query words")
+    expect(page.locator(".pd-status")).to_contain_text("No paper holds every word", timeout=10_000)
+    page.locator("#pd-q").fill("agent")
+    expect(page.locator("#pd-search-input")).to_have_value("agent")
+    expect(page.locator(".pd-status")).to_contain_text("\u201cagent\u201d", timeout=10_000)
+    assert "q=agent" in page.url
+    context.close()

@@ -379,3 +379,16 @@ def test_lists_carry_their_topics_for_the_filter_which_is_hidden_without_a_scrip
     found = [(b.split('"', 1)[0], int(b.split('<span class="pd-count">', 1)[1].split("<")[0]))
              for b in buttons.split('data-topic="')[1:]]
     assert found == sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+
+
+def test_a_paper_link_given_twice_with_and_without_a_final_slash_is_shown_once():
+    """Before, cards and feeds showed "Project page · ui-mate.github.io" for one site."""
+    from generator.layout import paper_links
+    from generator.records import Paper
+    paper = Paper(key="2608.00002", title="UI-Mate", abstract="An abstract.",
+                  arxiv_id="2608.00002", project_page="https://ui-mate.github.io/",
+                  links=("https://ui-mate.github.io", "https://WWW.ui-mate.github.io/",
+                         "https://ui-mate.github.io/demo"))
+    assert [label for label, _ in paper_links(paper)] == [
+        "Hugging Face", "arXiv", "PDF", "Project page", "ui-mate.github.io"]
+    assert paper_links(paper)[-1][1] == "https://ui-mate.github.io/demo"

@@ -188,7 +188,9 @@
     return node;
   }
 
-  function show(list, results, query) {
+  // What the Search page shows: the papers found so far that hold every word, in pages of
+  // MAX; "Show more" asks for the next ones.
+  function show(list, results, query, more, onMore) {
     list.textContent = "";
     var status = element("p", "pd-status");
     if (!query) {
@@ -197,7 +199,7 @@
       return;
     }
     status.textContent = results.length === 0 ? "No paper holds every word of \u201c" + query + "\u201d."
-      : results.length + (results.length === 1 ? " paper" : " papers") + (results.length === MAX ? " (the first " + MAX + ")" : "") + " for \u201c" + query + "\u201d.";
+      : results.length + (results.length === 1 ? " paper" : " papers") + (more ? " so far" : "") + " for \u201c" + query + "\u201d.";
     list.appendChild(status);
     var ol = element("ol", "pd-rows");
     results.forEach(function (data) {
@@ -211,6 +213,12 @@
       ol.appendChild(li);
     });
     list.appendChild(ol);
+    if (more) {
+      var button = element("button", "pd-more-results", "Show " + MAX + " more");
+      button.type = "button";
+      button.addEventListener("click", onMore);
+      list.appendChild(button);
+    }
   }
 
   function setUpSearch() {
@@ -230,34 +238,63 @@
       }).then(function () { return pagefind; });
     });
     var latest = 0;
+    // One search: Pagefind's results, read MAX * 2 at a time until MAX more hold every word.
     function run(query) {
       var ticket = ++latest;
       query = query.trim();
       if (!query) return show(list, [], "");
+      var found = null, read = 0, kept = [], shown = 0;
+      function more() {
+        var wanted = shown + MAX;
+        function step() {
+          if (ticket !== latest) return null;
+          if (kept.length >= wanted || read >= found.results.length) return kept;
+          var batch = found.results.slice(read, read + MAX * 2);
+          read += batch.length;
+          return Promise.all(batch.map(function (r) { return r.data(); })).then(function (all) {
+            all.forEach(function (data) {
+              if (holdsEvery(query, (data.meta.title || "") + " " + data.content)) kept.push(data);
+            });
+            return step();
+          });
+        }
+        return Promise.resolve(step()).then(function (done) {
+          if (done === null || ticket !== latest) return;
+          shown = Math.min(wanted, kept.length);
+          show(list, kept.slice(0, shown), query,
+               kept.length > shown || read < found.results.length, function () {
+            more().catch(failed);
+          });
+        });
+      }
+      function failed() {
+        if (ticket === latest) list.textContent = "Search could not load its index.";
+      }
       ready.then(function (pagefind) {
         return pagefind.search(query);
-      }).then(function (found) {
-        return Promise.all(found.results.slice(0, MAX * 2).map(function (r) { return r.data(); }));
-      }).then(function (all) {
+      }).then(function (results) {
         if (ticket !== latest) return;
-        var kept = all.filter(function (data) {
-          return holdsEvery(query, (data.meta.title || "") + " " + data.content);
-        }).slice(0, MAX);
-        show(list, kept, query);
+        found = results;
         var url = new URL(location.href);
         url.searchParams.set("q", query);
         history.replaceState(null, "", url);
-      }).catch(function () {
-        if (ticket === latest) list.textContent = "Search could not load its index.";
-      });
+        return more();
+      }).catch(failed);
     }
-    var query = new URLSearchParams(location.search).get("q") || "";
+    var params = new URLSearchParams(location.search);
+    var query = params.get("q") || "";
     input.value = query;
+    function again() { run(input.value); }
     var header = document.getElementById("pd-q");
-    if (header) header.value = query;
-    input.addEventListener("input", function () { run(input.value); });
-    input.form.addEventListener("submit", function (event) { event.preventDefault(); run(input.value); });
-    run(query);
+    if (header) {
+      // On this page the header's box searches as it is typed in too.
+      header.value = query;
+      header.addEventListener("input", function () { input.value = header.value; again(); });
+      header.form.addEventListener("submit", function (event) { event.preventDefault(); again(); });
+    }
+    input.addEventListener("input", again);
+    input.form.addEventListener("submit", function (event) { event.preventDefault(); again(); });
+    again();
   }
 
   function start() {
