@@ -146,6 +146,27 @@ def oldest_first(papers: Iterable[Paper]) -> list[Paper]:
     return sorted(papers, key=lambda p: (p.first_seen, p.appearances[0].rank, p.key))
 
 
+def top_papers(site: Site, papers: list[Paper], page_path: str,
+               most: int = 5) -> list[tuple[str, list[tuple[str, str, str]]]]:
+    """The most upvoted of ``papers`` first seen in the month of the newest digest and in its
+    year: (heading, [(upvotes, link, title)]) for each that has one, as HTML-escaped text."""
+    if not site.digests:
+        return []
+    newest = site.digests[0].date
+    prefix = layout.served_link("papers/", page_path)
+    out = []
+    for heading, holds in ((layout.month_name(newest), lambda d: (d.year, d.month) ==
+                            (newest.year, newest.month)),
+                           (str(newest.year), lambda d: d.year == newest.year)):
+        best = sorted((p for p in papers if p.upvotes and holds(p.first_seen)),
+                      key=lambda p: (-p.upvotes, p.key))[:most]
+        if best:
+            out.append((f"Most upvoted, {heading}",
+                        [(f"{p.upvotes} upvote{'s' if p.upvotes != 1 else ''}",
+                          f"{prefix}{site.slugs[p.key]}/", html_text(p.title)) for p in best]))
+    return out
+
+
 def render_topic(site: Site, tag, render) -> None:
     """A topic's page (its newest papers, and papers per month) and the pages that hold its
     papers a hundred at a time from the oldest (see ``layout.tag_page``)."""
@@ -157,12 +178,13 @@ def render_topic(site: Site, tag, render) -> None:
     render("tag.md.j2", path, _NO_PAPERS, tag=tag, total=len(papers), block=None,
            entries=listing_entries(site, newest, path), first=0, last=0,
            chart=month_chart(layout.topic_months(site, tag.id), tag.name),
+           tops=top_papers(site, papers, path),
            newer=None, older=layout.tag_page(tag.id, blocks) if blocks else None)
     for block in range(1, blocks + 1):
         path = layout.tag_page(tag.id, block)
         part = papers[(block - 1) * size: block * size][::-1]
         render("tag.md.j2", path, _NO_PAPERS, tag=tag, total=len(papers), block=block,
-               entries=listing_entries(site, part, path), chart=None,
+               entries=listing_entries(site, part, path), chart=None, tops=[],
                first=(block - 1) * size + 1, last=block * size,
                newer=layout.tag_page(tag.id, block + 1 if block < blocks else None),
                older=layout.tag_page(tag.id, block - 1) if block > 1 else None)

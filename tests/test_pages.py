@@ -392,3 +392,34 @@ def test_a_paper_link_given_twice_with_and_without_a_final_slash_is_shown_once()
     assert [label for label, _ in paper_links(paper)] == [
         "Hugging Face", "arXiv", "PDF", "Project page", "ui-mate.github.io"]
     assert paper_links(paper)[-1][1] == "https://ui-mate.github.io/demo"
+
+
+def test_a_topic_page_shows_its_most_upvoted_papers_of_the_month_and_the_year(tmp_path):
+    """Issue 22: a topic page worth bookmarking; before, it listed only the newest papers."""
+    items = [{"paper": {"id": f"2607.{n:05d}", "title": f"Diffusion model number {n}",
+                        "summary": "We train a diffusion model for image generation.",
+                        "upvotes": n * 3 % 17}} for n in range(1, 13)]
+    days = []
+    for date, part in (("2025-12-01", items[:6]), ("2026-07-01", items[6:])):
+        path = tmp_path / f"{date}.json"
+        path.write_text(json.dumps(part), encoding="utf-8")
+        days.append(path)
+    content = tmp_path / "content"
+    ingest_files(days, content=content)
+    shutil.copy(ROOT / "content" / "taxonomy.yaml", content / "taxonomy.yaml")
+    site = load_site(content, load_config(ROOT / "mkdocs.yml", site_url=SITE_URL))
+    tag = next(t for t in site.tags if len(site.tag_papers[t.id]) == 12)
+    page = render(site, site.config.templates)[f"tags/{tag.id}/index.md"].decode()
+    tops = page.split('<div class="pd-tops">', 1)[1].split("</div>", 1)[0]
+    month, year = tops.split("<section>")[1:]
+    assert month.startswith("<h2>Most upvoted, July 2026</h2>")
+    assert year.startswith("<h2>Most upvoted, 2026</h2>")
+    expected = sorted(((n * 3 % 17, n) for n in range(7, 13) if n * 3 % 17),
+                      key=lambda u: (-u[0], f"2607.{u[1]:05d}"))[:5]
+    listed = [(int(li.split('<span class="pd-meta">')[1].split(" ")[0]),
+               int(li.split("Diffusion model number ")[1].split("<")[0]))
+              for li in month.split("<li>")[1:]]
+    assert listed == expected
+    # Papers of December 2025 are in neither list of 2026.
+    assert all(n >= 7 for _, n in listed) and "number 1<" not in year
+    assert "## Newest papers" in page
