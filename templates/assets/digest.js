@@ -99,7 +99,6 @@
       store(TOPICS, chosen);
       apply();
     });
-    bar.hidden = false;
     apply();
   }
 
