@@ -448,9 +448,10 @@ def paper_links(paper: Paper, search: bool = True) -> list[tuple[str, str]]:
         out.append(("Find on arXiv", f"https://arxiv.org/search/?{query}"))
     seen = set()
     for url in (paper.github_repo, paper.project_page, *paper.links):
-        if not url or _link_key(url) in seen:
+        key = _link_key(url) if url else None
+        if key is None or key in seen:
             continue
-        seen.add(_link_key(url))
+        seen.add(key)
         host = url.split("/")[2].lower() if url.count("/") >= 2 else ""
         if any(host == h or host.endswith("." + h) for h in _CODE_HOSTS):
             if any(label == "Code" for label, _ in out):

@@ -153,7 +153,6 @@ def top_papers(site: Site, papers: list[Paper], page_path: str,
     if not site.digests:
         return []
     newest = site.digests[0].date
-    prefix = layout.served_link("papers/", page_path)
     out = []
     for heading, holds in ((layout.month_name(newest), lambda d: (d.year, d.month) ==
                             (newest.year, newest.month)),
@@ -161,9 +160,10 @@ def top_papers(site: Site, papers: list[Paper], page_path: str,
         best = sorted((p for p in papers if p.upvotes and holds(p.first_seen)),
                       key=lambda p: (-p.upvotes, p.key))[:most]
         if best:
+            entries = listing_entries(site, best, page_path)
             out.append((f"Most upvoted, {heading}",
-                        [(f"{p.upvotes} upvote{'s' if p.upvotes != 1 else ''}",
-                          f"{prefix}{site.slugs[p.key]}/", html_text(p.title)) for p in best]))
+                        [(f"{p.upvotes} upvote{'s' if p.upvotes != 1 else ''}", link, title)
+                         for p, (_, link, title) in zip(best, entries, strict=True)]))
     return out
 
 
@@ -194,15 +194,13 @@ def render_period(site: Site, period: layout.Period, render, newer, older) -> No
     """A week's or month's papers, ranked, ``layout.PERIOD_PAGE_SIZE`` a page (see
     ``layout.period_page``): each page lists its ``part`` and links to every page."""
     size = layout.PERIOD_PAGE_SIZE
-    count = period.page_count
-    for number in range(1, count + 1):
+    pages = [layout.period_page(period.kind, period.key, n)
+             for n in range(1, period.page_count + 1)]
+    for number, path in enumerate(pages, start=1):
         part = period.papers[(number - 1) * size: number * size]
-        render("period.md.j2", layout.period_page(period.kind, period.key, number),
-               PageView.of(site, part, part), period=period,
-               part=part, start=(number - 1) * size + 1, number=number, count=count,
-               pages=[layout.period_page(period.kind, period.key, n)
-                      for n in range(1, count + 1)],
-               newer=newer, older=older)
+        render("period.md.j2", path, PageView.of(site, part, part), period=period,
+               part=part, start=(number - 1) * size + 1, number=number, count=len(pages),
+               pages=pages, newer=newer, older=older)
 
 
 def month_chart(counts: list[tuple[str, int]], name: str) -> str:

@@ -280,8 +280,7 @@
         return more();
       }).catch(failed);
     }
-    var params = new URLSearchParams(location.search);
-    var query = params.get("q") || "";
+    var query = new URLSearchParams(location.search).get("q") || "";
     input.value = query;
     function again() { run(input.value); }
     var header = document.getElementById("pd-q");
