@@ -385,7 +385,9 @@ def _stop(signum, frame):
     and carry on: there the signal is sent again a moment later."""
     while frame is not None:
         if frame.f_code.co_name == "__del__":
-            threading.Timer(0.01, os.kill, (os.getpid(), signum)).start()
+            again = threading.Timer(0.01, os.kill, (os.getpid(), signum))
+            again.daemon = True
+            again.start()
             return
         frame = frame.f_back
     raise KeyboardInterrupt
@@ -426,6 +428,26 @@ def main(argv: list[str] | None = None) -> int:
         return _report_interrupt()
 
 
+def run(argv: list[str] | None = None) -> int:
+    """The ``digest`` command as a process: :func:`main`, then a quiet end for a Ctrl+C or a
+    kill that comes once the command is done, while Python waits for threads to end (there
+    it would print the interrupt as ignored, with a traceback)."""
+    try:
+        return main(argv)
+    finally:
+        if threading.current_thread() is threading.main_thread():
+            signal.signal(signal.SIGINT, _stop_done)
+            signal.signal(signal.SIGTERM, _stop_done)
+
+
+def _stop_done(signum, frame):
+    """A signal after the command finished: nothing is left to undo, so end at once."""
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(Exception):  # a flush cut short by this very signal
+            stream.flush()
+    os._exit(128 + signum)
+
+
 def _report_interrupt() -> int:
     # A second Ctrl+C or kill while the first is reported must not print a traceback either.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -436,4 +458,4 @@ def _report_interrupt() -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    raise SystemExit(run())

@@ -601,3 +601,27 @@ def test_an_interrupt_inside_a_del_is_sent_again_not_lost(monkeypatch):
     assert timers == [(os.kill, (os.getpid(), signal.SIGINT))]
     with pytest.raises(KeyboardInterrupt):
         cli._stop(signal.SIGINT, sys._getframe())
+
+
+@pytestmark_linux
+@pytest.mark.parametrize("how", ["SIGTERM", "SIGINT"])
+def test_a_signal_after_the_command_is_done_ends_it_quietly(tmp_path, how):
+    """A kill that landed once a build had finished, while Python waited for a thread at
+    exit, printed "Exception ignored in: <module 'threading'> ... KeyboardInterrupt" (a CI
+    run's stopped build)."""
+    script = ("import sys, threading, time\n"
+              "from generator.cli import run\n"
+              "threading.Thread(target=time.sleep, args=(30,)).start()\n"
+              "code = run(['init', sys.argv[1]])\n"
+              "print('done', flush=True)\n"
+              "sys.exit(code)\n")
+    process = subprocess.Popen([sys.executable, "-c", script, str(tmp_path / "new")],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               cwd=ROOT)
+    while process.stdout.readline() != "done\n":  # the command is done; the thread lives on
+        assert process.poll() is None, process.stderr.read()
+    time.sleep(0.2)
+    process.send_signal(SIGNALS[how])
+    _out, err = process.communicate(timeout=20)
+    assert "Traceback" not in err and "Exception ignored" not in err, err
+    assert process.returncode == 128 + SIGNALS[how]
