@@ -57,10 +57,10 @@ def terminal_text(text: object) -> str:
                    for c in str(text))
 
 
-def say(text: object = "", *, err: bool = False, end: str = "\n") -> None:
+def say(text: object = "", *, err: bool = False, end: str = "\n", flush: bool = False) -> None:
     """Print for the user: every line the commands print goes through here."""
     print(terminal_text(text), end=end, file=sys.stderr if err else sys.stdout,
-          flush=err)
+          flush=err or flush)
 
 
 def _content_arg(parser: argparse.ArgumentParser) -> None:
@@ -100,7 +100,8 @@ def make_parser() -> argparse.ArgumentParser:
 
     serve = commands.add_parser(
         "serve", help="build the site, then serve it on http://127.0.0.1:8000",
-        description="Build the site like 'digest build', then serve it locally.")
+        description="Build the site like 'digest build', then serve it locally. The last "
+                    "build is served at once while the new one is made.")
     _content_arg(serve)
     serve.add_argument("--out", type=Path, default=None, metavar="DIR",
                        help="where the site is written (default: build/serve/site, so that "
@@ -269,24 +270,52 @@ SERVE_DIR = Path("build") / "serve"
 
 
 def cmd_serve(args) -> int:
-    import functools
     import http.server
+
+    from generator.sitedir import MARKER
 
     # Built for the address it is served at (feeds, canonical links and instant navigation
     # use the site URL), in a folder of its own.
     args.site_url, args.strict = f"http://127.0.0.1:{args.port}/", False
     args.out = args.out or SERVE_DIR / "site"
-    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(args.out))
+    # What is there to show at once while that build runs: the last one made for serving,
+    # else the site built for publishing (its links are relative, so it browses the same).
+    shown = next((folder for folder in (args.out, Path("site"))
+                  if (folder / MARKER).is_file()), None)
+    state = {"folder": shown or args.out, "quiet": True}
+
+    class Handler(http.server.SimpleHTTPRequestHandler):
+        def __init__(self, *handler_args, **kwargs):
+            super().__init__(*handler_args, directory=str(state["folder"]), **kwargs)
+
+        def log_message(self, format, *log_args):  # noqa: A002 - the base class's name
+            # Not while the build runs: its progress lines would be cut by request lines.
+            if not state["quiet"]:
+                super().log_message(format, *log_args)
+
     try:
-        server = http.server.ThreadingHTTPServer(("127.0.0.1", args.port), handler)
+        server = http.server.ThreadingHTTPServer(("127.0.0.1", args.port), Handler)
     except OSError as exc:
         raise DigestError(f"cannot serve on port {args.port}: {exc.strerror or exc}",
                           fix="pass another --port, or stop what uses this one") from exc
+    address = f"http://127.0.0.1:{args.port}/"
     with server:
-        cmd_build(args, docs_dir=SERVE_DIR / "docs")
-        say(f"Serving {args.out}/ on http://127.0.0.1:{args.port}/ (Ctrl+C stops)")
-        with contextlib.suppress(KeyboardInterrupt):
-            server.serve_forever()
+        if shown is not None:
+            threading.Thread(target=server.serve_forever, daemon=True).start()
+            say(f"Serving the last build, {shown}/, on {address} while it is brought up to "
+                "date (Ctrl+C stops)", flush=True)
+        try:
+            cmd_build(args, docs_dir=SERVE_DIR / "docs")
+            state["folder"], state["quiet"] = args.out, False
+            say(f"Serving {args.out}/ on {address} (Ctrl+C stops)", flush=True)
+            with contextlib.suppress(KeyboardInterrupt):
+                if shown is None:
+                    server.serve_forever()
+                else:
+                    threading.Event().wait()
+        finally:
+            if shown is not None:
+                server.shutdown()
     return 0
 
 

@@ -6,6 +6,7 @@ import json
 import re
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -362,3 +363,60 @@ def test_list_after_a_build_reads_neither_the_yaml_nor_the_model_again(project, 
                    encoding="utf-8")
     code, _, _ = run(capsys, "list")
     assert code == 0 and calls == {"parse": 1, "model": 1}
+
+
+def test_serve_shows_the_last_build_at_once_and_then_its_own(project, tmp_path):
+    """`digest serve` of a built site made its own build first (39 s on the real corpus)
+    and answered nothing until then: now the built site answers at once, and the page
+    served after the rebuild is the one built for 127.0.0.1."""
+    import os
+    import queue
+    import signal
+    import socket
+    import threading
+    import urllib.request
+
+    from conftest import build_project
+    build_project(project, "https://example.org/digest/")
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    go = tmp_path / "go"
+    # The serve's own build waits for a file, so that the test sees both moments.
+    script = ("import pathlib, sys, time\n"
+              "import generator.build as b\n"
+              "real = b.build\n"
+              "def held(*args, **kwargs):\n"
+              "    while not pathlib.Path(sys.argv[2]).exists():\n"
+              "        time.sleep(0.05)\n"
+              "    return real(*args, **kwargs)\n"
+              "b.build = held\n"
+              "from generator.cli import run\n"
+              "sys.exit(run(['serve', '--port', sys.argv[1]]))\n")
+    process = subprocess.Popen([sys.executable, "-c", script, str(port), str(go)],
+                               cwd=project, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               text=True, env={**os.environ, "CI": "true"})
+    lines: queue.Queue = queue.Queue()
+    threading.Thread(target=lambda: [lines.put(line) for line in process.stdout],
+                     daemon=True).start()
+
+    def home() -> bytes:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=10) as answer:
+            return answer.read()
+
+    try:
+        first = lines.get(timeout=60)
+        assert first.startswith("Serving the last build, site/, on http://127.0.0.1:"), first
+        assert home() == (project / "site" / "index.html").read_bytes()
+        go.touch()
+        while not (line := lines.get(timeout=120)).startswith("Serving "):
+            assert line.startswith("Built "), line
+        assert line.startswith(f"Serving {Path('build', 'serve', 'site')}/ on "), line
+        own = project / "build" / "serve" / "site" / "index.html"
+        assert home() == own.read_bytes() != (project / "site" / "index.html").read_bytes()
+        assert f"http://127.0.0.1:{port}/".encode() in own.read_bytes()
+    finally:
+        go.touch()
+        process.send_signal(signal.SIGINT)
+        _out, err = process.communicate(timeout=60)
+    assert process.returncode == 0 and "Traceback" not in err, err
