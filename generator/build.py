@@ -25,13 +25,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from generator import archive as archive_store
-from generator import search, similarity, sitedir
+from generator import similarity, sitedir
 from generator.background import Background
 from generator.cache import FILE, Cache, open_cache
 from generator.cache import where as cache_where
 from generator.config import PLACEHOLDER_URL, Config, data_root, load_config
 from generator.errors import BuildError, DigestError, write_error
-from generator.feeds import render_feeds
 from generator.files import (
     digest_files,
     locked,
@@ -41,10 +40,7 @@ from generator.files import (
     walk_files,
 )
 from generator.layout import Site, gather, url_of
-from generator.opendata import render_data
-from generator.pages import render_pages, render_site
 from generator.similarity import by_authors
-from generator.sitemap import render_sitemap
 from generator.tagging import ModelNeeded, load_taxonomy
 from generator.textfeatures import Reference
 
@@ -157,6 +153,7 @@ def reading_cache(config: Config | None = None) -> Iterator[Cache | None]:
 
 def render(site: Site, templates: Path) -> dict[str, bytes]:
     """Every file of docs_dir: pages, feeds and the site's own assets."""
+    from generator.pages import render_pages
     files = {path: text.encode("utf-8") for path, text in render_pages(site).items()}
     files.update(render_following(site))
     files.update(site_assets(templates))
@@ -199,6 +196,8 @@ def _version(*parts: object) -> str:
 
 def render_following(site: Site) -> dict[str, bytes]:
     """What readers follow and download: the feeds, and the archive as open data."""
+    from generator.feeds import render_feeds
+    from generator.opendata import render_data
     return {**render_feeds(site), **render_data(site)}
 
 
@@ -461,6 +460,7 @@ def _run_mkdocs_folders(config: Config, folders: list[Path], stage: Path, *, str
 def _sitemap_files(site: Site, pages: list[str]) -> dict[str, bytes]:
     """Our sitemap (see sitemap.py), in place of MkDocs' (which lists every page with the
     build's date, in one file however many pages there are)."""
+    from generator.sitemap import render_sitemap
     return render_sitemap(site, [p for p in pages if p.endswith(".md")])
 
 
@@ -598,6 +598,8 @@ def _build_locked(content: Path, config: Config, cache: Cache, *, site_dir: Path
 
 def _build_inputs(content: Path, config: Config, cache: Cache, *, site_dir: Path, strict: bool,
                   html: bool, full: bool, progress: Progress, engine: str) -> BuildResult:
+    from generator import search
+    from generator.pages import render_site
     with _stage(progress, "load") as detail:
         taxonomy = load_taxonomy(taxonomy_path(content))
         archive = archive_store.load(Path(content), cache=cache)
@@ -694,6 +696,7 @@ def _build_html(site: Site, config: Config, cache: Cache, *, site_dir: Path, str
                 written: int, kept: int) -> BuildResult:
     """MkDocs (or Zensical) on what changed, the sitemap and the search bundles, written
     into a stage and committed into the site (see sitedir)."""
+    from generator import search
     stamp = _site_stamp(config, site_dir, strict) + engine
     recorded = cache.outputs(site_root(site_dir))
     stamp_key = f"site stamp {cache_where(site_dir)}"

@@ -52,9 +52,12 @@ def terminal_text(text: object) -> str:
     """Text for the terminal: every character that is not printable (ESC, BEL, NUL, a line
     break inside a value) shown as an escape, so that nothing an archive or a server says can
     move the cursor, change the title or ring the bell."""
+    text = str(text)
+    if all(line.isprintable() for line in text.split("\n")):
+        return text
     return "".join(c if c.isprintable() or c == "\n" else
                    (f"\\x{ord(c):02x}" if ord(c) < 256 else f"\\u{ord(c):04x}")
-                   for c in str(text))
+                   for c in text)
 
 
 def say(text: object = "", *, err: bool = False, end: str = "\n", flush: bool = False) -> None:
@@ -331,14 +334,13 @@ def cmd_ingest(args) -> int:
 
 
 def cmd_list(args) -> int:
-    from generator.commands import paper_listing
-    papers = paper_listing(_content(args))
+    from generator.commands import paper_lines, paper_listing
     if args.json:
-        json.dump(papers, sys.stdout, ensure_ascii=False, indent=2)
+        json.dump(paper_listing(_content(args)), sys.stdout, ensure_ascii=False, indent=2)
         sys.stdout.write("\n")
     else:
-        for p in papers:
-            say(f"{p['dates'][-1]}  {p['key']}  {p['title']}")
+        lines = paper_lines(_content(args))
+        say("\n".join(lines), end="\n" if lines else "")
     return 0
 
 

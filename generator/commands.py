@@ -19,7 +19,6 @@ from generator.config import load_config
 from generator.errors import DigestError, ErrorList, raise_all
 from generator.evaluation import read_labels
 from generator.files import replace_bytes
-from generator.ingest import read_digest
 from generator.layout import Site, url_of
 from generator.records import Digest, Paper, title_identity
 from generator.tagging import Tagger, Taxonomy, load_taxonomy, report
@@ -59,6 +58,7 @@ def ingest_files(files: list[Path], *, content: Path, fmt: str | None = None,
                  date: datetime.date | None = None) -> IngestReport:
     """Read every file; if all read cleanly, add them to the archive. Nothing is written
     when any file has a problem, and every problem is reported."""
+    from generator.ingest import read_digest
     report = IngestReport()
     digests, errors = [], []
     for path in files:
@@ -90,6 +90,14 @@ def load_tagged(content: Path) -> Site:
     config = load_config()
     with reading_cache(config) as cache:
         return load_site(content, config, related={}, cache=cache)
+
+
+def paper_lines(content: Path) -> list[str]:
+    """`digest list`: a line per paper, newest first (its last day, key and title). None of
+    it needs tags, so neither the taxonomy nor the topic model is read."""
+    with reading_cache() as cache:
+        archive = archive_store.load(Path(content), cache=cache)
+    return [f"{p.dates[-1]}  {p.key}  {p.title}" for p in archive.papers]
 
 
 def paper_listing(content: Path) -> list[dict]:
@@ -128,8 +136,9 @@ def tags_report(content: Path) -> list[str]:
     lines.append("")
     broad = figures["broad"]
     lines.append("Tags on more than a third of the archive: " + (", ".join(broad) or "none"))
-    model = load_taxonomy(taxonomy_path(content)).model
-    lines.append("Topic model: " + (model.about if model else
+    from generator.topicmodel import FILE, model_about
+    about = model_about(taxonomy_path(content).with_name(FILE))
+    lines.append("Topic model: " + (about if about is not None else
                                     "none (tags come from the taxonomy's phrases alone)"))
     return lines
 

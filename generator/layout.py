@@ -398,7 +398,7 @@ def gather(archive: Archive, taxonomy: Taxonomy, config: Config,
                     known.add(tag_id)
                     tags.append(extra)
             ids.append(tag_id)
-        return dataclasses.replace(paper, tags=tuple(ids))
+        return paper if tuple(ids) == paper.tags else paper.with_tags(ids)
 
     papers = tagger.tag_all([tag_ids(p) for p in archive.papers])
     by_key = {p.key: p for p in papers}

@@ -465,7 +465,7 @@ class Tagger:
                 if key not in self.known}
         for key, (scored, _) in zip(todo, self._scored_all(list(todo.values())), strict=True):
             self.known[key] = tuple(self.taxonomy.tags[index].id for index, _ in scored)
-        return [replace(p, tags=p.tags + tuple(self.known[key]))
+        return [p.with_tags((*p.tags, *self.known[key]))
                 for p, key in zip(papers, keys, strict=True)]
 
 

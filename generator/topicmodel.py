@@ -23,6 +23,7 @@ the model the file holds), and the figures of the fit's cross-validation.
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import json
 import math
@@ -190,6 +191,21 @@ def _dequantise(scale: float, text: str) -> tuple[float, ...]:
     import numpy as np
     levels = np.frombuffer(base64.b64decode(text, validate=True), dtype=np.int8)
     return tuple((levels.astype(np.float64) * scale).tolist())
+
+
+def model_about(path: Path) -> str | None:
+    """What the model in ``path`` says it was fitted on, without turning its weights back
+    into numbers (most of the 0.2 s a load costs); None where there is no model."""
+    path = Path(path)
+    if not path.is_file():
+        return None
+    with contextlib.suppress(OSError, ValueError, RecursionError):
+        data = json.loads(path.read_text(encoding="utf-8"))
+        if isinstance(data, dict) and data.get("format") == FORMAT \
+                and isinstance(data.get("about"), str):
+            return data["about"]
+    model = load_model(path)  # a file it cannot read: the error that says what is wrong
+    return model.about if model else None
 
 
 def load_model(path: Path) -> TopicModel | None:
