@@ -7,10 +7,20 @@ stylesheets first (their names carry a hash that changes with Material's version
 space goes (a line break stays, so no two words join); a page with preformatted text is left
 as it is. A page's Markdown source is dropped once it is converted (MkDocs holds every page in
 memory until the end).
+
+Our pages are mostly raw HTML, which Python-Markdown passes through as it is, after parsing it
+twice (its own raw-HTML preprocessor, and MkDocs' one that collects ids): most of what a build
+spends in MkDocs. Each block of a page made of whole HTML elements (each from ``<div`` at the
+start of a line to its own ``</div>`` at the end of one) is taken out before Markdown and put
+back into its output, so that only the rest (headings, the odd list) is parsed; the page is the
+same but for blank lines between blocks, which ``compact`` removes anyway (so a page with
+preformatted text is left to Markdown whole). ``tests/test_site.py`` builds the sample both
+ways and compares every byte.
 """
 
 from __future__ import annotations
 
+import hashlib
 import re
 from pathlib import Path
 
@@ -25,6 +35,59 @@ def compact(html: str) -> str:
     return _INDENT.sub("\n", html)
 
 
+#: Elements that Python-Markdown takes as raw HTML blocks and that our pages are made of.
+_BLOCKS = ("div", "ol", "ul", "p", "details", "figure", "nav", "section", "table", "form",
+           "h1", "h2", "h3", "noscript")
+_START = re.compile(r"<(" + "|".join(_BLOCKS) + r")[\s>]")
+_BLANK = re.compile(r"\n[ \t]*\n")
+
+
+def _whole_elements(block: str) -> bool:
+    """Whether ``block`` is HTML elements one after another, each from the start of a line
+    (a tag of :data:`_BLOCKS`) to the end of a line where that tag is closed as often as it
+    was opened."""
+    at = 0
+    while at < len(block):
+        start = _START.match(block, at)
+        if start is None:
+            return False
+        tag, depth, end = start.group(1), 0, None
+        for found in re.compile(rf"<(/?){tag}[\s>]").finditer(block, at):
+            depth += -1 if found.group(1) else 1
+            if depth == 0:
+                end = found.end()
+                break
+        if end is None or block[end - 1] != ">" or (end < len(block) and block[end] != "\n"):
+            return False
+        at = end + 1
+    return True
+
+
+def lift_html(markdown: str) -> tuple[str, dict[str, str]]:
+    """``markdown`` with each block that is one whole HTML element replaced by a placeholder
+    paragraph, and the blocks by placeholder. The placeholders hold a hash of the page, which
+    no text of the page can hold."""
+    if "<pre" in markdown or "<textarea" in markdown:
+        return markdown, {}
+    nonce = "pd" + hashlib.sha256(markdown.encode()).hexdigest()[:16]
+    lifted: dict[str, str] = {}
+    blocks = []
+    for block in _BLANK.split(markdown):
+        if _whole_elements(block.strip("\n")):
+            key = f"{nonce}x{len(lifted)}"
+            lifted[key] = block.strip("\n")
+            block = key
+        blocks.append(block)
+    return "\n\n".join(blocks), lifted
+
+
+def put_back(html: str, lifted: dict[str, str]) -> str:
+    if not lifted:
+        return html
+    nonce = next(iter(lifted)).partition("x")[0]
+    return re.sub(rf"<p>({nonce}x\d+)</p>", lambda found: lifted[found.group(1)], html)
+
+
 def theme_stylesheets(theme_dirs, subfolder: str = "") -> list[str]:
     """The theme's main and palette stylesheets (``assets/stylesheets/main.<hash>.min.css``),
     from the first theme folder that has them."""
@@ -37,13 +100,21 @@ def theme_stylesheets(theme_dirs, subfolder: str = "") -> list[str]:
 
 
 class Plugin(BasePlugin):
+    _lifted: dict[str, str] = {}
+
     def on_config(self, config):
         own = [str(p) for p in config.extra_css]
         theirs = [p for p in theme_stylesheets(config.theme.dirs) if p not in own]
         config.extra_css[:0] = theirs
         return config
 
+    def on_page_markdown(self, markdown: str, page, config, files) -> str:
+        markdown, self._lifted = lift_html(markdown)
+        return markdown
+
     def on_page_content(self, html: str, page, config, files) -> str:
+        html = put_back(html, self._lifted)
+        self._lifted = {}
         # MkDocs keeps every page until it has rendered them all: without its Markdown source
         # (the title comes from the front matter, which stays), about half the memory.
         page.markdown = ""

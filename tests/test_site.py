@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 import lxml.html
+import pytest
 
 from conftest import ROOT, build_project, make_project, snapshot
 from generator import archive as archive_store
@@ -174,3 +175,42 @@ def test_a_day_of_200_papers_stays_a_light_page(tmp_path):
     assert len(doc.find_class("pd-card")) == 40
     rows = [ol for ol in doc.iter("ol") if ol.get("class") == "pd-rows"]
     assert len(rows) == 1 and len(rows[0].findall("li")) == 160
+
+
+@pytest.mark.parametrize("archive", ["sample", "hostile"])
+def test_pages_taken_past_markdown_are_the_bytes_markdown_makes(tmp_path, monkeypatch, archive):
+    """The plugin takes each page's whole HTML elements out before Python-Markdown and puts
+    them back after it (most of MkDocs' time): every file equals a build that gives Markdown
+    the whole page, on the sample and on titles and abstracts that try to be Markdown."""
+    from generator import mkdocs_plugin
+    from hostile import write_hostile_archive
+    sites = []
+    for lifted in (True, False):
+        folder = tmp_path / str(lifted)
+        if archive == "sample":
+            make_project(folder)
+        else:
+            make_project(folder, content=None)
+            write_hostile_archive(folder / "content")
+            shutil.copy(ROOT / "content" / "taxonomy.yaml", folder / "content")
+        if not lifted:
+            monkeypatch.setattr(mkdocs_plugin, "lift_html", lambda markdown: (markdown, {}))
+        build_project(folder, "http://127.0.0.1:1/")
+        sites.append(snapshot(folder / "site"))
+    assert sorted(sites[0]) == sorted(sites[1])
+    assert [p for p in sites[0] if sites[0][p] != sites[1][p]] == []
+
+
+def test_only_whole_elements_are_taken_past_markdown():
+    from generator.mkdocs_plugin import lift_html, put_back
+    page = ("# Title\n\n<div class=\"a\"><div>x</div></div>\n<p>y</p>\n\n"
+            "<p>one</p>\n*two* is Markdown\n\n<div>open\n\nclosed</div>\n\n"
+            "<p>z</p> trailing\n\n    <p>code</p>\n\n<pre>kept</pre>")
+    markdown, lifted = lift_html(page)
+    assert markdown == page and lifted == {}  # preformatted text: the page is left whole
+    markdown, lifted = lift_html(page.removesuffix("\n\n<pre>kept</pre>"))
+    assert list(lifted.values()) == ["<div class=\"a\"><div>x</div></div>\n<p>y</p>"]
+    key = next(iter(lifted))
+    assert markdown.startswith(f"# Title\n\n{key}\n\n<p>one</p>\n*two*")
+    assert put_back(f"<h1>Title</h1>\n<p>{key}</p>\n<p>{key}x</p>", lifted) == \
+        f"<h1>Title</h1>\n{lifted[key]}\n<p>{key}x</p>"
