@@ -253,8 +253,10 @@ def by_authors(papers: Sequence[Paper], k: int = 5,
         for r, i in enumerate(block.tolist()):
             begin, stop = counts.indptr[r], counts.indptr[r + 1]
             others, count = counts.indices[begin:stop], counts.data[begin:stop]
-            skip = [i] + [index[o] for o in related.get(keys[i], ()) if o in index]
-            keep = ~np.isin(others, skip) & (count >= SAME_AUTHORS)
+            keep = count >= SAME_AUTHORS
+            # Itself and its related papers: a handful, cheaper one by one than np.isin.
+            for skip in [i] + [index[o] for o in related.get(keys[i], ()) if o in index]:
+                keep &= others != skip
             others, count = others[keep], count[keep]
             rank = count * (n + 1) - place[others]  # more shared authors first, then newer
             if len(others) > k:
