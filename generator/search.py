@@ -70,6 +70,8 @@ def document(site: Site, paper: Paper) -> bytes:
     meta = {"date": short_date(paper.first_seen), "tags": ", ".join(site.tag_names(paper))}
     parts += [f'<span data-pagefind-meta="{key}:{text(value)}"></span>'
               for key, value in meta.items() if value]
+    # "Newest first" on the search page sorts by the day it first appeared.
+    parts.append(f'<span data-pagefind-sort="date:{paper.first_seen.isoformat()}"></span>')
     return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
             f"<title>{text(paper.title)}</title></head>\n<body>\n"
             + "\n".join(parts) + "\n</body></html>\n").encode("utf-8")

@@ -184,6 +184,45 @@ def test_search_merges_earlier_months_and_the_newest_one(served_sample, watched)
     assert [url for url in watched.requests if "/pagefind-recent/" in url]
 
 
+def test_search_newest_first_orders_every_bundle_by_day(served_sample, watched):
+    """Search had no order but Pagefind's score: "Newest first" lists the papers by the day
+    they first appeared, across the merged bundles (April's and the earlier months'), the
+    same papers as "Best match first", and the choice stays in the address."""
+    import datetime
+    page = watched.page
+
+    def everything() -> list[tuple[str, datetime.date]]:
+        """Every result, "Show 30 more" clicked until the status no longer says "so far"."""
+        status = page.locator("#pd-results .pd-status")
+        while True:
+            expect(status).to_contain_text("for \u201clearning\u201d", timeout=30_000)
+            if " so far " not in status.inner_text():
+                break
+            before = page.locator("#pd-results li.pd-result").count()
+            page.locator("#pd-results .pd-more-results").click()
+            expect(page.locator("#pd-results li.pd-result")).not_to_have_count(before)
+        out = []
+        for item in page.locator("#pd-results li.pd-result").all():
+            day = item.locator(".pd-meta").inner_text().split("\u00b7")[0].strip()
+            out.append((item.locator("a").first.evaluate("a => a.href"),
+                        datetime.datetime.strptime(day, "%d %b %Y").date()))
+        return out
+
+    page.goto(served_sample["url"] + "search/?q=learning")
+    page.locator("#pd-results li.pd-result").first.wait_for(timeout=15_000)
+    best = everything()
+    page.locator("#pd-sort").select_option("newest")
+    page.wait_for_url("**sort=newest**")
+    # The search again, from its first 30 (of some 200).
+    expect(page.locator("#pd-results .pd-status")).to_contain_text(" so far ", timeout=30_000)
+    newest = everything()
+    days = [day for _, day in newest]
+    assert len(set(days)) > 2 and days == sorted(days, reverse=True)
+    assert sorted(newest) == sorted(best) and newest != best
+    page.reload()
+    expect(page.locator("#pd-sort")).to_have_value("newest")
+
+
 def test_search_does_not_shift_the_layout(served_sample, browser):
     watched = Watched(browser)
     try:

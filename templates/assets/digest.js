@@ -236,6 +236,26 @@
         }));
       }).then(function () { return pagefind; });
     });
+    // Newest first: Pagefind sorts within one index, and merged indexes are ordered by score
+    // again, so each bundle is searched on its own (a module of its own: another address),
+    // the newest bundle first; each holds the papers first seen in its stretch of time.
+    var byBundle = null;
+    function find(query, order) {
+      if (order !== "newest") return ready.then(function (pagefind) { return pagefind.search(query); });
+      byBundle = byBundle || Promise.all(bundles.slice().reverse().map(function (bundle) {
+        return import(new URL(bundle + "pagefind.js?newest", location.href).href).then(function (pagefind) {
+          return pagefind.options({ excerptLength: 24 }).then(function () { return pagefind; });
+        });
+      }));
+      return byBundle.then(function (all) {
+        return Promise.all(all.map(function (pagefind) {
+          return pagefind.search(query, { sort: { date: "desc" } });
+        }));
+      }).then(function (found) {
+        return { results: [].concat.apply([], found.map(function (f) { return f.results; })) };
+      });
+    }
+    var sort = document.getElementById("pd-sort");
     var latest = 0;
     // One search: Pagefind's results, read MAX * 2 at a time until MAX more hold every word.
     function run(query) {
@@ -269,19 +289,25 @@
       function failed() {
         if (ticket === latest) list.textContent = "Search could not load its index.";
       }
-      ready.then(function (pagefind) {
-        return pagefind.search(query);
-      }).then(function (results) {
+      var order = sort ? sort.value : "";
+      find(query, order).then(function (results) {
         if (ticket !== latest) return;
         found = results;
         var url = new URL(location.href);
         url.searchParams.set("q", query);
+        if (order) url.searchParams.set("sort", order);
+        else url.searchParams.delete("sort");
         history.replaceState(null, "", url);
         return more();
       }).catch(failed);
     }
-    var query = new URLSearchParams(location.search).get("q") || "";
+    var params = new URLSearchParams(location.search);
+    var query = params.get("q") || "";
     input.value = query;
+    if (sort) {
+      sort.value = params.get("sort") === "newest" ? "newest" : "";
+      sort.addEventListener("change", function () { again(); });
+    }
     function again() { run(input.value); }
     var header = document.getElementById("pd-q");
     if (header) {
