@@ -60,7 +60,7 @@ def test_hostile_text_stays_text_in_search_documents(tmp_path):
     for doc in docs.values():
         elements = {e.tag for e in doc.iter() if isinstance(e.tag, str)}
         assert elements == {"html", "head", "meta", "title", "body", "h1", "p", "span"}
-        assert all(set(e.attrib) <= {"lang", "charset", "data-pagefind-meta"}
+        assert all(set(e.attrib) <= {"lang", "charset", "data-pagefind-meta", "data-pagefind-sort"}
                    for e in doc.iter())
         assert doc.find(".//body/p").text.startswith("Abstract ")
 
