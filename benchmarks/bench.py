@@ -15,7 +15,6 @@ bare mkdocs-material build of the same paper pages with a minimal config and a s
 from __future__ import annotations
 
 import argparse
-import contextlib
 import datetime
 import json
 import os
@@ -251,26 +250,10 @@ def tagging_alone(folder: Path) -> float:
     return round(time.perf_counter() - start, 2)
 
 
-@contextlib.contextmanager
 def serving(folder: Path):
     """The built site of ``folder`` served at SITE_URL while the block runs."""
-    import functools
-    import http.server
-    import threading
-
-    class Quiet(http.server.SimpleHTTPRequestHandler):
-        def log_message(self, *args):
-            pass
-
-    port = int(SITE_URL.rsplit(":", 1)[1].strip("/"))
-    server = http.server.ThreadingHTTPServer(
-        ("127.0.0.1", port), functools.partial(Quiet, directory=str(folder / "site")))
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        yield
-    finally:
-        server.shutdown()
-        server.server_close()
+    from corpus import served
+    return served(folder / "site", int(SITE_URL.rsplit(":", 1)[1].strip("/")))
 
 
 def first_search_bytes(results: dict, folder: Path) -> None:

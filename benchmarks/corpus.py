@@ -16,6 +16,7 @@ in this process. The results replace the "Real corpus" section of the report.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime
 import gzip
 import os
@@ -80,6 +81,27 @@ def site_sizes(site: Path) -> dict[str, int]:
             top = "pagefind-*" if top.startswith("pagefind-") else top
             sizes[top] = sizes.get(top, 0) + path.stat().st_size
     return sizes
+
+
+@contextlib.contextmanager
+def served(site: Path, port: int):
+    """The built ``site`` folder served on 127.0.0.1:``port`` while the block runs, quietly."""
+    import functools
+    import http.server
+    import threading
+
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(
+        ("127.0.0.1", port), functools.partial(Quiet, directory=str(site)))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield
+    finally:
+        server.shutdown()
+        server.server_close()
 
 
 def free_port() -> int:

@@ -12,37 +12,17 @@ driven by Playwright (requests to other hosts are refused, as on this machine).
 from __future__ import annotations
 
 import argparse
-import contextlib
-import functools
-import http.server
 import io
 import shutil
 import subprocess
 import sys
 import tempfile
-import threading
 from pathlib import Path
 
-from corpus import free_port, project
+from corpus import free_port, project, served
 
 ROOT = Path(__file__).resolve().parent.parent
 SIZES = {"desktop": {"width": 1280, "height": 900}, "phone": {"width": 390, "height": 844}}
-
-
-@contextlib.contextmanager
-def served(site: Path, port: int):
-    class Quiet(http.server.SimpleHTTPRequestHandler):
-        def log_message(self, *args):
-            pass
-
-    server = http.server.ThreadingHTTPServer(
-        ("127.0.0.1", port), functools.partial(Quiet, directory=str(site)))
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        yield
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 def kinds(folder: Path) -> dict[str, str]:

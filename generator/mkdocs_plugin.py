@@ -64,19 +64,19 @@ def _whole_elements(block: str) -> bool:
 
 
 def lift_html(markdown: str) -> tuple[str, dict[str, str]]:
-    """``markdown`` with each block that is one whole HTML element replaced by a placeholder
-    paragraph, and the blocks by placeholder. The placeholders hold a hash of the page, which
-    no text of the page can hold."""
+    """``markdown`` with each block made of whole HTML elements (see ``_whole_elements``)
+    replaced by a placeholder paragraph, and the blocks by placeholder. The placeholders hold
+    a hash of the page, which no text of the page can hold."""
     if "<pre" in markdown or "<textarea" in markdown:
         return markdown, {}
     nonce = "pd" + hashlib.sha256(markdown.encode()).hexdigest()[:16]
     lifted: dict[str, str] = {}
     blocks = []
     for block in _BLANK.split(markdown):
-        if _whole_elements(block.strip("\n")):
-            key = f"{nonce}x{len(lifted)}"
-            lifted[key] = block.strip("\n")
-            block = key
+        html = block.strip("\n")
+        if _whole_elements(html):
+            block = f"{nonce}x{len(lifted)}"
+            lifted[block] = html
         blocks.append(block)
     return "\n\n".join(blocks), lifted
 
