@@ -323,7 +323,7 @@ def test_a_plain_fetch_after_a_long_gap_asks_for_every_day_of_it():
 def test_an_earlier_day_not_yet_complete_is_asked_for_again_until_it_is():
     """A weekday that answered [] (its list filled in days later) is asked for again, though
     the newest archived day has moved on; it was once left behind without a word (found by
-    the 90-day run in test_unattended.py)."""
+    the unattended runs of test_unattended.py)."""
     d = datetime.date
     log = {"2026-03-10": {"papers": 0, "complete": False},
            "2026-03-11": {"papers": 12, "complete": True}}

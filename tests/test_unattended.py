@@ -1,4 +1,4 @@
-"""Ninety days of the publish workflow left alone: a project made by `digest init`, its
+"""Forty-five days of the publish workflow left alone: a project made by `digest init`, its
 workflow's steps run once a day on a fresh checkout (with the build cache kept, as
 actions/cache does) against a local API that serves real days and misbehaves as servers do."""
 
@@ -23,7 +23,7 @@ from test_fetch import ScriptedAPI
 from test_workflows import run_publish_steps
 
 START = datetime.date(2026, 9, 7)  # a Monday; the first run fetches from the day before
-RUNS = 90
+RUNS = 45
 SITE_URL = "https://you.example.org/digest/"
 
 
@@ -31,13 +31,13 @@ def day(n: int) -> datetime.date:
     return START + datetime.timedelta(days=n)
 
 
-#: The misbehaviour, by run (days after START).
-OUTAGE = range(20, 27)  # every request answers 500 for a week
-STORM = 40              # every request answers 429 (Retry-After: 1) for a whole run
-STORMY = 41             # every other request answers 429 first
-GROWS = day(50)         # its list grows again on the last day it is fetched
-LATE = day(57)          # a weekday that answers [] until four days after it
-DIES = 63               # the runner dies while it pushes
+#: The misbehaviour, by run (days after START), a few quiet runs apart.
+OUTAGE = range(8, 15)   # every request answers 500 for a week
+STORM = 18              # every request answers 429 (Retry-After: 1) for a whole run
+STORMY = 19             # every other request answers 429 first
+GROWS = day(24)         # its list grows again on the last day it is fetched
+LATE = day(30)          # a weekday that answers [] until four days after it
+DIES = 37               # the runner dies while it pushes
 
 
 class SimulatedAPI:
@@ -136,7 +136,7 @@ def api():
     server.close()
 
 
-def test_ninety_days_unattended_lose_no_paper_and_no_day(tmp_path, api, capsys):
+def test_forty_five_days_unattended_lose_no_paper_and_no_day(tmp_path, api, capsys):
     remote, runner = tmp_path / "remote.git", tmp_path / "runner"
     subprocess.run(["git", "init", "-q", "--bare", "-b", "main", str(remote)], check=True)
     subprocess.run([sys.executable, "-m", "generator", "init", str(runner), "--name",
