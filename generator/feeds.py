@@ -50,9 +50,10 @@ def _text(text: object) -> str:
     return html.escape(xml_text(str(text)), quote=False)
 
 
-def paper_html(site: Site, paper: Paper) -> str:
-    """A paper as feed content: authors, topics, links and abstract, each a paragraph of
-    escaped text (written directly: Markdown took two thirds of the feeds' time)."""
+def paper_html(site: Site, paper: Paper, abstract: bool = True) -> str:
+    """A paper as feed content: authors, topics, links and abstract (or, without it, the
+    paper in one line and a link to its page), each a paragraph of escaped text (written
+    directly: Markdown took two thirds of the feeds' time)."""
     parts = []
     if paper.authors:
         parts.append(f"<p><em>{_text(layout.authors_short(paper.authors, 8))}</em></p>")
@@ -63,7 +64,12 @@ def paper_html(site: Site, paper: Paper) -> str:
                        for label, url in layout.paper_links(paper, search=False))
     if links:
         parts.append(f"<p>{links}</p>")
-    parts.append(f"<p>{_text(paper.abstract)}</p>")
+    if abstract:
+        parts.append(f"<p>{_text(paper.abstract)}</p>")
+    else:
+        parts.append(f"<p>{_text(summary_of(paper))}</p>\n"
+                     f'<p><a href="{attribute_url(site.paper_url(paper))}">Abstract, related '
+                     "papers and every day it was listed</a></p>")
     return "\n".join(parts)
 
 
@@ -166,12 +172,13 @@ def write(site: Site, feed: Feed, out: dict[str, bytes]) -> None:
     out[json_feed] = _json(site, feed, json_feed)
 
 
-def paper_items(site: Site, papers: list[Paper], contents: dict[str, str]) -> tuple[Item, ...]:
+def paper_items(site: Site, papers: list[Paper], contents: dict[str, str],
+                abstract: bool = True) -> tuple[Item, ...]:
     items = []
     for paper in papers[: site.config.feed_items]:
         # A paper is in several feeds: its content is made once.
         if paper.key not in contents:
-            contents[paper.key] = paper_html(site, paper)
+            contents[paper.key] = paper_html(site, paper, abstract)
         url = site.paper_url(paper)
         items.append(Item(
             id=url, title=paper.title, url=url, published=paper.first_seen,
@@ -183,8 +190,11 @@ def paper_items(site: Site, papers: list[Paper], contents: dict[str, str]) -> tu
 
 
 def papers_feed(site: Site, papers: list[Paper], *, title: str, subtitle: str, page: str,
-                paths: tuple[str, str, str], contents: dict[str, str]) -> Feed:
-    items = paper_items(site, papers, contents)
+                paths: tuple[str, str, str], contents: dict[str, str],
+                abstract: bool = True) -> Feed:
+    """The newest papers of ``papers``; with their abstracts unless ``abstract`` is false
+    (``contents`` holds one kind of content)."""
+    items = paper_items(site, papers, contents, abstract)
     updated = max((p.last_seen for p in papers[: site.config.feed_items]),
                   default=site.last_updated)
     return Feed(title=title, subtitle=subtitle, page=page, paths=paths, items=items,
@@ -313,6 +323,10 @@ def render_feeds(site: Site) -> dict[str, bytes]:
     check_custom_feeds(site)
     out: dict[str, bytes] = {}
     contents: dict[str, str] = {}
+    # A topic's feed holds each paper in one line and links to its abstract: a paper is in
+    # two or three of the fifty topics, whose feeds repeated its abstract each time (20 of
+    # the real corpus' 151 MB). The newest papers and your own feeds carry whole abstracts.
+    short: dict[str, str] = {}
     name = site.config.site_name
     papers = list(site.papers)
     feeds = [papers_feed(site, papers, title=f"{name}: newest papers",
@@ -322,7 +336,7 @@ def render_feeds(site: Site) -> dict[str, bytes]:
         feeds.append(papers_feed(site, list(site.tag_papers[tag.id]), title=f"{name}: {tag.name}",
                                  subtitle=tag.description or tag.name,
                                  page=layout.tag_page(tag.id), paths=layout.tag_feeds(tag.id),
-                                 contents=contents))
+                                 contents=short, abstract=False))
     for custom in site.config.custom_feeds:
         feeds.append(papers_feed(site, [p for p in papers if matches(custom, p)],
                                  title=f"{name}: {custom.title}", subtitle=custom.describe(),

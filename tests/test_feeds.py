@@ -100,6 +100,26 @@ def test_tag_feeds_hold_only_their_topic(sample_feeds):
             any(t.term == "Diffusion models" for t in entry.tags)
 
 
+def test_topic_feeds_carry_each_paper_in_one_line_and_the_main_feed_its_abstract(
+        sample_feeds):
+    site = load_site(ROOT / "content", load_config(ROOT / "mkdocs.yml", site_url=SITE_URL))
+    papers = {site.paper_url(p): p for p in site.papers}
+    main = {i["id"]: i["content_html"]
+            for i in json.loads(sample_feeds["feed.json"])["items"]}
+    topic = json.loads(sample_feeds["tags/diffusion-models/feed.json"])["items"]
+    assert len(topic) == min(50, len(site.tag_papers["diffusion-models"]))
+    for item in topic:
+        paper = papers[item["id"]]
+        content = item["content_html"]
+        assert html.escape(summary_of(paper), quote=False) in content
+        assert html.escape(paper.abstract, quote=False) not in content
+        assert f'<a href="{item["id"]}">Abstract, related papers' in content
+    shared = [i for i in topic if i["id"] in main]
+    assert shared
+    for item in shared:
+        assert html.escape(papers[item["id"]].abstract, quote=False) in main[item["id"]]
+
+
 def test_digest_feed_has_one_item_per_day(sample_feeds):
     parsed = feedparser.parse(sample_feeds["digests/feed.xml"])
     assert [e.title for e in parsed.entries] == [
