@@ -237,6 +237,10 @@ def render_pages(site: Site) -> dict[str, str]:
     return render_site(site).pages
 
 
+#: Values a fingerprint holds as they are (no record inside).
+_PLAIN = frozenset({str, int, float, bool, type(None), datetime.date})
+
+
 class Prints:
     """What a page's fingerprint says of the records it shows: a paper by a digest of all of
     its fields (worked out once a build), a digest, period or organisation by its papers'."""
@@ -255,6 +259,8 @@ class Prints:
     def describe(self, value: object) -> object:
         """``value`` with every record replaced by its print: as much as a template can read
         of it, in a form cheap to hash."""
+        if type(value) in _PLAIN:
+            return value
         if isinstance(value, Paper):
             return ("paper", self.paper(value))
         if isinstance(value, (tuple, list)):
@@ -298,8 +304,9 @@ def render_site(site: Site, previous: dict[str, str] | None = None) -> Rendered:
         """Render, unless the page in docs_dir was made from the same inputs. ``view`` is
         what the template sees as ``site``: a PageView, or None for the whole site."""
         digest = base.copy()
-        seen = whole_site() if view is None else prints.describe(
-            (sorted(view.slugs.items()), sorted((k, v.name) for k, v in view.tags_by_id.items())))
+        # A view holds only text (slugs and topic names): nothing in it to describe.
+        seen = whole_site() if view is None else (
+            sorted(view.slugs.items()), sorted((k, v.name) for k, v in view.tags_by_id.items()))
         digest.update(repr((template, path, seen, prints.describe(context))).encode(
             "utf-8", "surrogatepass"))
         inputs[path] = digest.hexdigest()
