@@ -1,0 +1,1 @@
+try{var s=localStorage.getItem("paper-digest.scheme")}catch(e){}document.documentElement.setAttribute("data-md-color-scheme",s||(matchMedia("(prefers-color-scheme: dark)").matches?"slate":"default"));document.documentElement.classList.add("pd-js")
