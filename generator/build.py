@@ -783,7 +783,8 @@ def _warnings(config: Config) -> tuple[str, ...]:
 def tags_version(content: Path) -> str:
     """What tags depend on besides a paper: the taxonomy, the model and this code."""
     taxonomy_file = taxonomy_path(content)
-    model = taxonomy_file.with_name("topic-model.json")
+    from generator.topicmodel import model_path
+    model = model_path(taxonomy_file)
     return _version("tags", taxonomy_file.read_bytes(),
                     model.read_bytes() if model.is_file() else b"")
 

@@ -136,8 +136,8 @@ def tags_report(content: Path) -> list[str]:
     lines.append("")
     broad = figures["broad"]
     lines.append("Tags on more than a third of the archive: " + (", ".join(broad) or "none"))
-    from generator.topicmodel import FILE, model_about
-    about = model_about(taxonomy_path(content).with_name(FILE))
+    from generator.topicmodel import model_about, model_path
+    about = model_about(model_path(taxonomy_path(content)))
     lines.append("Topic model: " + (about if about is not None else
                                     "none (tags come from the taxonomy's phrases alone)"))
     return lines
@@ -225,7 +225,7 @@ def topic_rows(rows) -> list[str]:
 
 def train_tags(content: Path, labels_files: list[Path]) -> list[str]:
     """Fit the topic model on the archive's labelled papers; write it beside the taxonomy."""
-    from generator.topicmodel import FILE, fit
+    from generator.topicmodel import fit, model_path
 
     own = Path(content) / TAXONOMY
     if not own.is_file():
@@ -249,7 +249,7 @@ def train_tags(content: Path, labels_files: list[Path]) -> list[str]:
     about = f"fitted on {len(papers)} labelled papers ({', '.join(map(str, labels_files))})"
     fitted = fit(papers, gold, evidence, about=about)
     precision, recall, f1 = fitted.cross_validated
-    target = own.with_name(FILE)
+    target = model_path(own)
     try:
         replace_bytes(target, fitted.model.to_json().encode("utf-8"))
     except OSError as exc:

@@ -147,8 +147,8 @@ def load_taxonomy(path: Path, with_model: bool = True, model_later: bool = False
         return replace(taxonomy, model_later=True)
     if not with_model:
         return taxonomy
-    from generator.topicmodel import FILE, load_model
-    return replace(taxonomy, model=load_model(Path(path).with_name(FILE)))
+    from generator.topicmodel import load_model, model_path
+    return replace(taxonomy, model=load_model(model_path(path)))
 
 
 def parse_taxonomy(data: object, path: str) -> Taxonomy:

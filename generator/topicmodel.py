@@ -37,6 +37,13 @@ from generator.textfeatures import Reference, paper_terms, smooth_idf, tfidf
 
 #: File name of the model, beside the taxonomy it was fitted with.
 FILE = "topic-model.json"
+
+
+def model_path(taxonomy_file: Path) -> Path:
+    """The topic model of a taxonomy: the file beside it."""
+    return Path(taxonomy_file).with_name(FILE)
+
+
 FORMAT = 2
 
 #: Regularisation of each topic's regression (scikit-learn's C: larger fits the labels more
