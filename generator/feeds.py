@@ -172,17 +172,18 @@ def write(site: Site, feed: Feed, out: dict[str, bytes]) -> None:
     out[json_feed] = _json(site, feed, json_feed)
 
 
-def paper_items(site: Site, papers: list[Paper], contents: dict[str, str],
+def paper_items(site: Site, papers: list[Paper], contents: dict[tuple[str, bool], str],
                 abstract: bool = True) -> tuple[Item, ...]:
     items = []
     for paper in papers[: site.config.feed_items]:
-        # A paper is in several feeds: its content is made once.
-        if paper.key not in contents:
-            contents[paper.key] = paper_html(site, paper, abstract)
+        # A paper is in several feeds: each kind of its content is made once.
+        made = contents.get((paper.key, abstract))
+        if made is None:
+            made = contents[paper.key, abstract] = paper_html(site, paper, abstract)
         url = site.paper_url(paper)
         items.append(Item(
             id=url, title=paper.title, url=url, published=paper.first_seen,
-            updated=paper.last_seen, summary=summary_of(paper), content=contents[paper.key],
+            updated=paper.last_seen, summary=summary_of(paper), content=made,
             authors=paper.authors,
             categories=tuple((t, site.tags_by_id[t].name,
                               site.absolute(layout.tag_page(t))) for t in paper.tags)))
@@ -190,10 +191,10 @@ def paper_items(site: Site, papers: list[Paper], contents: dict[str, str],
 
 
 def papers_feed(site: Site, papers: list[Paper], *, title: str, subtitle: str, page: str,
-                paths: tuple[str, str, str], contents: dict[str, str],
+                paths: tuple[str, str, str], contents: dict[tuple[str, bool], str],
                 abstract: bool = True) -> Feed:
     """The newest papers of ``papers``; with their abstracts unless ``abstract`` is false
-    (``contents`` holds one kind of content)."""
+    (``contents``: what is made of each paper, by its key and kind, for the next feeds)."""
     items = paper_items(site, papers, contents, abstract)
     updated = max((p.last_seen for p in papers[: site.config.feed_items]),
                   default=site.last_updated)
@@ -322,21 +323,20 @@ def render_feeds(site: Site) -> dict[str, bytes]:
                              "or pass --site-url")
     check_custom_feeds(site)
     out: dict[str, bytes] = {}
-    contents: dict[str, str] = {}
-    # A topic's feed holds each paper in one line and links to its abstract: a paper is in
-    # two or three of the fifty topics, whose feeds repeated its abstract each time (20 of
-    # the real corpus' 151 MB). The newest papers and your own feeds carry whole abstracts.
-    short: dict[str, str] = {}
+    contents: dict[tuple[str, bool], str] = {}
     name = site.config.site_name
     papers = list(site.papers)
     feeds = [papers_feed(site, papers, title=f"{name}: newest papers",
                          subtitle=site.config.site_description, page=layout.HOME,
                          paths=layout.feeds(), contents=contents)]
+    # A topic's feed holds each paper in one line, with a link to its abstract: a paper is in
+    # two or three of the fifty topics, whose feeds repeated its abstract each time (20 of the
+    # real corpus' 151 MB). The newest papers and your own feeds carry whole abstracts.
     for tag in site.tags:
         feeds.append(papers_feed(site, list(site.tag_papers[tag.id]), title=f"{name}: {tag.name}",
                                  subtitle=tag.description or tag.name,
                                  page=layout.tag_page(tag.id), paths=layout.tag_feeds(tag.id),
-                                 contents=short, abstract=False))
+                                 contents=contents, abstract=False))
     for custom in site.config.custom_feeds:
         feeds.append(papers_feed(site, [p for p in papers if matches(custom, p)],
                                  title=f"{name}: {custom.title}", subtitle=custom.describe(),

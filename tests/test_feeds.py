@@ -36,9 +36,13 @@ def atom_schema() -> ET.RelaxNG:
 
 
 @pytest.fixture(scope="module")
-def sample_feeds() -> dict[str, bytes]:
-    site = load_site(ROOT / "content", load_config(ROOT / "mkdocs.yml", site_url=SITE_URL))
-    return render_feeds(site)
+def sample_site():
+    return load_site(ROOT / "content", load_config(ROOT / "mkdocs.yml", site_url=SITE_URL))
+
+
+@pytest.fixture(scope="module")
+def sample_feeds(sample_site) -> dict[str, bytes]:
+    return render_feeds(sample_site)
 
 
 def test_every_feed_parses_without_error(sample_feeds):
@@ -101,8 +105,8 @@ def test_tag_feeds_hold_only_their_topic(sample_feeds):
 
 
 def test_topic_feeds_carry_each_paper_in_one_line_and_the_main_feed_its_abstract(
-        sample_feeds):
-    site = load_site(ROOT / "content", load_config(ROOT / "mkdocs.yml", site_url=SITE_URL))
+        sample_site, sample_feeds):
+    site = sample_site
     papers = {site.paper_url(p): p for p in site.papers}
     main = {i["id"]: i["content_html"]
             for i in json.loads(sample_feeds["feed.json"])["items"]}
