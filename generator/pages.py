@@ -87,6 +87,15 @@ class PageView:
 
 
 @dataclass(frozen=True)
+class Shows:
+    """The papers a paper, digest or period page links to and those whose topics it names:
+    what its ``PageView`` is made of, and what its fingerprint says of the site."""
+
+    linked: tuple[Paper, ...]
+    tagged: tuple[Paper, ...]
+
+
+@dataclass(frozen=True)
 class RelatedPaper:
     """What a paper page shows of a related paper."""
 
@@ -198,7 +207,7 @@ def render_period(site: Site, period: layout.Period, render, newer, older) -> No
              for n in range(1, period.page_count + 1)]
     for number, path in enumerate(pages, start=1):
         part = period.papers[(number - 1) * size: number * size]
-        render("period.md.j2", path, PageView.of(site, part, part), period=period,
+        render("period.md.j2", path, Shows(part, part), period=period,
                part=part, start=(number - 1) * size + 1, number=number, count=len(pages),
                pages=pages, newer=newer, older=older)
 
@@ -243,36 +252,50 @@ _PLAIN = frozenset({str, int, float, bool, type(None), datetime.date})
 
 class Prints:
     """What a page's fingerprint says of the records it shows: a paper by a digest of all of
-    its fields (worked out once a build), a digest, period or organisation by its papers'."""
+    its fields, a digest, period or organisation by a digest of what it holds (each worked out
+    once a build)."""
 
     def __init__(self) -> None:
-        #: id -> (the paper, its print): the paper is held so that its id is not reused.
-        self._papers: dict[int, tuple[Paper, str]] = {}
+        #: id -> (the record, its print): the record is held so that its id is not reused.
+        self._records: dict[int, tuple[object, str]] = {}
+
+    def _print(self, record: object, what: object) -> str:
+        found = self._records.get(id(record))
+        if found is None:
+            found = self._records[id(record)] = (record, hashlib.blake2b(
+                repr(what).encode("utf-8", "surrogatepass"), digest_size=12).hexdigest())
+        return found[1]
 
     def paper(self, paper: Paper) -> str:
-        found = self._papers.get(id(paper))
-        if found is None:
-            found = self._papers[id(paper)] = (paper, hashlib.blake2b(
-                repr(paper).encode("utf-8", "surrogatepass"), digest_size=12).hexdigest())
-        return found[1]
+        found = self._records.get(id(paper))
+        return found[1] if found is not None else self._print(paper, paper)
 
     def describe(self, value: object) -> object:
         """``value`` with every record replaced by its print: as much as a template can read
         of it, in a form cheap to hash."""
-        if type(value) in _PLAIN:
+        kind = type(value)
+        if kind in _PLAIN:
             return value
-        if isinstance(value, Paper):
+        if kind is Paper:
             return ("paper", self.paper(value))
-        if isinstance(value, (tuple, list)):
-            return tuple(self.describe(v) for v in value)
+        if kind is RelatedPaper:
+            return ("related", value.key, value.title, value.last_seen)
+        if kind is tuple or kind is list:
+            return tuple(map(self.describe, value))
         if isinstance(value, dict):
             return tuple((k, self.describe(v)) for k, v in sorted(value.items()))
-        if isinstance(value, (Digest, layout.Period, layout.Organization)):
+        if kind in _RECORDS:
+            found = self._records.get(id(value))
             # Fields left out of comparison (a digest's origin: the path it was read by) are
             # not shown on any page.
-            return (type(value).__name__, *(self.describe(getattr(value, f.name))
-                                             for f in dataclasses.fields(value) if f.compare))
+            return (kind.__name__, found[1] if found is not None else self._print(
+                value, tuple(self.describe(getattr(value, name)) for name in _RECORDS[kind])))
         return value
+
+
+#: The records a page may be given whole, and the fields of each that it can show.
+_RECORDS = {kind: tuple(f.name for f in dataclasses.fields(kind) if f.compare)
+            for kind in (Digest, layout.Period, layout.Organization)}
 
 
 def render_site(site: Site, previous: dict[str, str] | None = None) -> Rendered:
@@ -288,25 +311,30 @@ def render_site(site: Site, previous: dict[str, str] | None = None) -> Rendered:
     pages: dict[str, str] = {}
     previous = previous or {}
     base = _inputs_digest(site)
+    slugs, topics = site.slugs, {t.id: t.name for t in site.tags}
     prints = Prints()
     inputs: dict[str, str] = {}
     kept = set()
-    whole: list[object] = []
+    whole: list[str] = []
 
-    def whole_site() -> object:
+    def whole_site() -> str:
         """The print of everything a page that reads the whole site can show."""
         if not whole:
-            whole.append(prints.describe((site.digests, [repr(t) for t in site.tags],
-                                          sorted(site.slugs.items()))))
+            whole.append(hashlib.blake2b(repr(prints.describe((
+                site.digests, [repr(t) for t in site.tags], sorted(site.slugs.items())))).encode(
+                    "utf-8", "surrogatepass"), digest_size=16).hexdigest())
         return whole[0]
 
-    def render(template: str, path: str, view: object = None, **context) -> None:
+    def render(template: str, path: str, view: Shows | None = None, **context) -> None:
         """Render, unless the page in docs_dir was made from the same inputs. ``view`` is
-        what the template sees as ``site``: a PageView, or None for the whole site."""
+        what the template sees of the site: the PageView of a ``Shows``, or None for the
+        whole site."""
         digest = base.copy()
-        # A view holds only text (slugs and topic names): nothing in it to describe.
+        # What a view shows is text: the slugs of the papers it links to and the names of the
+        # topics it shows.
         seen = whole_site() if view is None else (
-            sorted(view.slugs.items()), sorted((k, v.name) for k, v in view.tags_by_id.items()))
+            tuple((p.key, slugs[p.key]) for p in view.linked),
+            tuple((t, topics.get(t)) for t in sorted({t for p in view.tagged for t in p.tags})))
         digest.update(repr((template, path, seen, prints.describe(context))).encode(
             "utf-8", "surrogatepass"))
         inputs[path] = digest.hexdigest()
@@ -315,7 +343,8 @@ def render_site(site: Site, previous: dict[str, str] | None = None) -> Rendered:
             return
         try:
             pages[path] = env.get_template(template).render(
-                {"site": site if view is None else view, "config": site.config, **context},
+                {"site": site if view is None else PageView.of(site, view.linked, view.tagged),
+                 "config": site.config, **context},
                 page_path=path)
         except jinja2.TemplateError as exc:
             name = getattr(exc, "filename", None) or str(site.config.templates / template)
@@ -332,14 +361,14 @@ def render_site(site: Site, previous: dict[str, str] | None = None) -> Rendered:
     render("archive.md.j2", layout.ARCHIVE, months=months)
     for index, digest in enumerate(digests):
         render("digest.md.j2", layout.digest_page(digest.date),
-               PageView.of(site, digest.papers, digest.papers), digest=digest,
+               Shows(digest.papers, digest.papers), digest=digest,
                newer=digests[index - 1].date if index > 0 else None,
                older=digests[index + 1].date if index + 1 < len(digests) else None)
     for paper in site.papers:
         related = tuple(site.by_key[k] for k in site.related.get(paper.key, ()))
         by_authors = tuple(site.by_key[k] for k in site.by_authors.get(paper.key, ()))
         render("paper.md.j2", site.paper_page(paper),
-               PageView.of(site, (paper, *related, *by_authors), (paper,)),
+               Shows((paper, *related, *by_authors), (paper,)),
                paper=paper, related=tuple(RelatedPaper.of(p) for p in related),
                by_authors=tuple(RelatedPaper.of(p) for p in by_authors),
                organization=_organization_link(site, paper))
@@ -371,7 +400,7 @@ def render_site(site: Site, previous: dict[str, str] | None = None) -> Rendered:
 
 
 #: The view of a page that shows no paper of its own (its entries come ready made).
-_NO_PAPERS = PageView(slugs={}, tags_by_id={})
+_NO_PAPERS = Shows((), ())
 
 
 @dataclass(frozen=True)
