@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import hashlib
 import heapq
+import itertools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -53,6 +54,28 @@ def _vector(paper: Paper, reference: Reference) -> dict[str, float]:
     top = heapq.nsmallest(TERMS_PER_PAPER, weights, key=lambda wt: (-wt[0], wt[1]))
     norm = math.sqrt(sum(w * w for w, _ in top)) or 1.0
     return {t: round(w / norm, 6) for w, t in top}
+
+
+def _word_matrix(vectors: list[dict[str, float]], reference: Reference):
+    """Papers x terms (CSR, columns in order): each paper's word vector, without the terms too
+    common in the reference to find candidates. Built from flat arrays, not row by row."""
+    import numpy as np
+    from scipy import sparse
+
+    terms = {t: j for j, t in enumerate(sorted(
+        set().union(*vectors) - reference.common_terms(MAX_REFERENCE_SHARE)))}
+    lengths = np.fromiter(map(len, vectors), dtype=np.int64, count=len(vectors))
+    count = int(lengths.sum())
+    columns = np.fromiter(map(terms.get, itertools.chain.from_iterable(vectors),
+                              itertools.repeat(-1)), dtype=np.int64, count=count)
+    weights = np.fromiter(itertools.chain.from_iterable(v.values() for v in vectors),
+                          dtype=np.float64, count=count)
+    owners = np.repeat(np.arange(len(vectors), dtype=np.int64), lengths)
+    kept = columns >= 0
+    matrix = sparse.csr_matrix((weights[kept], (owners[kept], columns[kept])),
+                               shape=(len(vectors), max(len(terms), 1)))
+    matrix.sort_indices()
+    return matrix
 
 
 def _rows(rows: list[list[tuple[int, float]]], width: int):
@@ -171,10 +194,7 @@ def relate(papers: Sequence[Paper], k: int = 5, reference: Reference | None = No
     # Papers x terms (words) and papers x authors as sparse matrices: a block of rows times
     # the transpose gives every candidate of those rows with its word score, and its number of
     # shared authors, in one product (scipy's, in C): the cost is the pairs that share a term.
-    terms = {t: j for j, t in enumerate(sorted({t for v in vectors for t in v if not
-                                                 reference.common(t, MAX_REFERENCE_SHARE)}))}
-    words = _rows([sorted((terms[t], w) for t, w in v.items() if t in terms) for v in vectors],
-                  len(terms))
+    words = _word_matrix(vectors, reference)
     shared, shared_t = _author_matrix(papers, by_author)
     words_t = words.T.tocsr()
     # Topics as bit masks: the cosine of two tag sets is the shared bits over the root of the
@@ -217,12 +237,14 @@ def relate(papers: Sequence[Paper], k: int = 5, reference: Reference | None = No
     out: dict[str, tuple[str, ...]] = {}
     state: dict[str, list] = {}
     for i, key in enumerate(keys):
+        if i not in lists and i not in extra:  # as it was
+            out[key] = tuple(o for o, _ in reused[i][2])
+            state[key] = reused[i]
+            continue
         if i in lists:
             pairs = lists[i]
         else:
-            pairs = [(s, o) for o, s in reused[i][2]]
-            if i in extra:
-                pairs = sorted(pairs + extra[i], key=_order)[:k]
+            pairs = sorted([(s, o) for o, s in reused[i][2]] + extra[i], key=_order)[:k]
         out[key] = tuple(o for _, o in pairs)
         state[key] = [prints[i], vectors[i], [[o, s] for s, o in pairs]]
     state[PROLIFIC] = ["", {}, sorted(prolific)]
@@ -247,20 +269,28 @@ def by_authors(papers: Sequence[Paper], k: int = 5,
     order = sorted(range(n), key=lambda j: (-papers[j].last_seen.toordinal(), keys[j]))
     place = np.empty(n, dtype=np.int64)
     place[order] = np.arange(n)
+    # Itself and its related papers, as codes of (row, column) pairs to leave out.
+    skip = np.array(sorted({i * n + j for i, key in enumerate(keys)
+                            for j in [i, *(index[o] for o in related.get(key, ()) if o in index)]}),
+                    dtype=np.int64)
     out = {}
     for block in np.array_split(np.arange(n), max(1, n // BLOCK_ROWS)):
         counts = (shared[block] @ shared_t).tocsr()
-        for r, i in enumerate(block.tolist()):
-            begin, stop = counts.indptr[r], counts.indptr[r + 1]
-            others, count = counts.indices[begin:stop], counts.data[begin:stop]
-            keep = count >= SAME_AUTHORS
-            # Itself and its related papers: a handful, cheaper one by one than np.isin.
-            for skip in [i] + [index[o] for o in related.get(keys[i], ()) if o in index]:
-                keep &= others != skip
-            others, count = others[keep], count[keep]
-            rank = count * (n + 1) - place[others]  # more shared authors first, then newer
-            if len(others) > k:
-                top = np.argpartition(-rank, k)[:k]
-                others, rank = others[top], rank[top]
-            out[keys[i]] = tuple(keys[j] for j in others[np.argsort(-rank)].tolist())
+        owners = np.repeat(block, np.diff(counts.indptr))
+        others, count = counts.indices.astype(np.int64), counts.data
+        keep = count >= SAME_AUTHORS
+        owners, others, count = owners[keep], others[keep], count[keep]
+        codes = owners * n + others
+        found = np.minimum(np.searchsorted(skip, codes), len(skip) - 1)
+        keep = skip[found] != codes
+        owners, others, count = owners[keep], others[keep], count[keep]
+        rank = count * (n + 1) - place[others]  # more shared authors first, then newer
+        # By owner, then best first: each owner's first k.
+        order = np.lexsort((-rank, owners))
+        owners, others = owners[order], others[order]
+        starts = np.searchsorted(owners, block)
+        ends = np.minimum(np.searchsorted(owners, block, side="right"), starts + k)
+        listed = others.tolist()
+        for i, begin, stop in zip(block.tolist(), starts.tolist(), ends.tolist(), strict=True):
+            out[keys[i]] = tuple(keys[j] for j in listed[begin:stop])
     return out

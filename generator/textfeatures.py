@@ -84,6 +84,7 @@ class Reference:
         self.papers = max(papers, 1)
         self.frequency = frequency
         self._unseen = math.log(self.papers + 1)
+        self._common: dict[float, frozenset[str]] = {}
 
     @classmethod
     def of(cls, papers: Sequence[Paper], least: int = 3) -> Reference:
@@ -96,5 +97,10 @@ class Reference:
         d = self.frequency.get(term)
         return math.log((self.papers + 1) / (d + 1)) if d else self._unseen
 
-    def common(self, term: str, share: float) -> bool:
-        return self.frequency.get(term, 0) > share * self.papers
+    def common_terms(self, share: float) -> frozenset[str]:
+        """The terms in more than ``share`` of the papers."""
+        found = self._common.get(share)
+        if found is None:
+            found = self._common[share] = frozenset(
+                t for t, d in self.frequency.items() if d > share * self.papers)
+        return found
