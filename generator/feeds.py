@@ -11,11 +11,13 @@ address: a paper's or a digest day's (weeks and months likewise), the same in ev
 from __future__ import annotations
 
 import datetime
+import hashlib
 import html
 import json
 import re
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
+from pathlib import Path
 
 from feedgen.feed import FeedGenerator
 
@@ -165,11 +167,39 @@ def _json(site: Site, feed: Feed, path: str) -> bytes:
     return (json.dumps(data, ensure_ascii=False, indent=1) + "\n").encode("utf-8")
 
 
-def write(site: Site, feed: Feed, out: dict[str, bytes]) -> None:
+def write(site: Site, feed: Feed, out: dict[str, bytes], base: hashlib._Hash | None = None,
+          known: dict[str, str] | None = None, prints: dict[str, str] | None = None) -> None:
+    """The feed's three files into ``out``. With ``base`` (see ``_inputs``), each file's print
+    goes into ``prints``, and a feed whose files ``known`` has with these prints is not
+    written again (it is what they were made from)."""
     rss, atom, json_feed = feed.paths
+    if base is not None and prints is not None:
+        digest = base.copy()
+        digest.update(repr(feed).encode("utf-8", "surrogatepass"))
+        made = digest.hexdigest()
+        for path in feed.paths:
+            prints[path] = made
+        if known is not None and all(known.get(path) == made for path in feed.paths):
+            return
     out[rss] = _xml(site, feed, rss, atom=False)
     out[atom] = _xml(site, feed, atom, atom=True)
     out[json_feed] = _json(site, feed, json_feed)
+
+
+def _inputs(site: Site) -> hashlib._Hash:
+    """What a feed's files depend on besides the feed: the site's name and address, this
+    package's code and feedgen's version."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    from generator.files import digest_files, read_folder
+    try:
+        feedgen = version("feedgen")
+    except PackageNotFoundError:
+        feedgen = "-"
+    digest = hashlib.sha256(repr(("feeds", site.config.site_url, site.config.site_name,
+                                  feedgen)).encode("utf-8", "surrogatepass"))
+    digest_files(digest, read_folder(Path(__file__).parent, "*.py"))
+    return digest
 
 
 def paper_items(site: Site, papers: list[Paper], contents: dict[tuple[str, bool], str],
@@ -314,8 +344,11 @@ def opml(site: Site) -> bytes:
         + b"\n"
 
 
-def render_feeds(site: Site) -> dict[str, bytes]:
-    """Every feed of the site, keyed by its path in docs_dir."""
+def render_feeds(site: Site, known: dict[str, str] | None = None,
+                 prints: dict[str, str] | None = None) -> dict[str, bytes]:
+    """Every feed of the site, keyed by its path in docs_dir. With ``prints``, the print of
+    what each feed file is made from goes there, and a feed whose files ``known`` (path ->
+    print, of files already in docs_dir) has with the same prints is left out."""
     if not site.config.site_url:
         raise BuildError("site_url is not set, and feeds need absolute links",
                          path=site.config.config_file,
@@ -343,7 +376,8 @@ def render_feeds(site: Site) -> dict[str, bytes]:
                                  page=layout.FEEDS_PAGE, paths=layout.custom_feeds(custom.id),
                                  contents=contents))
     feeds += [digest_feed(site), period_feed(site, "week"), period_feed(site, "month")]
+    base = _inputs(site) if prints is not None else None
     for feed in feeds:
-        write(site, feed, out)
+        write(site, feed, out, base, known, prints)
     out[layout.OPML] = opml(site)
     return out

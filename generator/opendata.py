@@ -5,15 +5,18 @@ header's time is zero). Three kinds of file:
 
 - ``digests/YYYY-MM-DD.json`` beside each day's page: the day's papers in rank order, with
   their keys, titles, addresses, topics and counts (``DAY_FIELDS``; the rest is in the dump);
-- ``data/papers.jsonl.gz``: every paper of the archive, one JSON object a line, newest first;
+- ``data/papers.jsonl.gz``: every paper of the archive, one JSON object a line, newest first
+  (one gzip member for each month of the papers' last days, read by any gzip reader as one);
 - ``data/paper.schema.json``: the JSON Schema of one line of the dump.
 """
 
 from __future__ import annotations
 
 import gzip
-import io
+import hashlib
+import itertools
 import json
+import zlib
 
 from generator import layout
 from generator.layout import Site, summary_of
@@ -107,17 +110,43 @@ def _json(data: object) -> bytes:
     return (json.dumps(data, ensure_ascii=False, separators=(",", ":")) + "\n").encode("utf-8")
 
 
-def dump(site: Site) -> bytes:
-    """Every paper, one JSON line each, gzip-compressed with no timestamp in it."""
-    buffer = io.BytesIO()
-    with gzip.GzipFile(fileobj=buffer, mode="wb", mtime=0, compresslevel=6) as out:
-        for paper in site.papers:
-            out.write(_json(record(site, paper)))
-    return buffer.getvalue()
+def dump(site: Site, previous: bytes = b"") -> bytes:
+    """Every paper, one JSON line each, gzip-compressed with no timestamp in it: one gzip
+    member for the papers last listed in each month (newest first), which any gzip reader
+    reads as one stream. A month whose lines are those of a member of ``previous`` (the dump
+    a build wrote before) keeps that member's compressed bytes: a new day compresses its own
+    month again, not the archive."""
+    known = _members(previous)
+    parts = []
+    for _, group in itertools.groupby(site.papers, key=lambda p: layout.month_of(p.last_seen)
+                                      if p.appearances else ""):
+        text = b"".join(_json(record(site, paper)) for paper in group)
+        parts.append(known.get(hashlib.sha256(text).digest())
+                     or gzip.compress(text, compresslevel=6, mtime=0))
+    return b"".join(parts) or gzip.compress(b"", compresslevel=6, mtime=0)
 
 
-def render_data(site: Site) -> dict[str, bytes]:
+def _members(data: bytes) -> dict[bytes, bytes]:
+    """The gzip members of ``data`` by the SHA-256 of what each holds; what does not read
+    as gzip is left out."""
+    members: dict[bytes, bytes] = {}
+    while data:
+        reader = zlib.decompressobj(wbits=31)
+        try:
+            text = reader.decompress(data)
+        except zlib.error:
+            break
+        if not reader.eof:
+            break
+        used = len(data) - len(reader.unused_data)
+        members[hashlib.sha256(text).digest()] = data[:used]
+        data = reader.unused_data
+    return members
+
+
+def render_data(site: Site, previous_dump: bytes = b"") -> dict[str, bytes]:
+    """The open data files; ``previous_dump`` is the dump of the last build (see ``dump``)."""
     out = {layout.day_data(d.date): _json(day(site, d)) for d in site.digests}
-    out[layout.DUMP] = dump(site)
+    out[layout.DUMP] = dump(site, previous_dump)
     out[layout.DUMP_SCHEMA] = (json.dumps(SCHEMA, indent=1) + "\n").encode("utf-8")
     return out

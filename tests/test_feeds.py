@@ -252,3 +252,51 @@ def test_feeds_need_a_site_url(tmp_path):
     assert str(error.value) == (
         f"{config}: site_url is not set, and feeds need absolute links - add 'site_url: "
         "https://<you>.github.io/<repo>/' to it, or pass --site-url")
+
+
+def test_a_feed_made_from_the_same_items_is_not_made_again(sample_site, sample_feeds):
+    prints: dict[str, str] = {}
+    assert render_feeds(sample_site, None, prints) == sample_feeds
+    feed_files = {p for p in sample_feeds if p.endswith((".xml", ".json"))}
+    assert set(prints) == feed_files
+    # Each feed's three files share one print; feeds differ in theirs.
+    topic = [f"tags/{TOPICS[0].id}/{name}" for name in ("feed.xml", "atom.xml", "feed.json")]
+    assert len({prints[p] for p in topic}) == 1
+    assert len(set(prints.values())) == len(feed_files) // 3
+    # Known with the same prints: only the OPML list is made. One feed's print differs (its
+    # items changed since): that feed alone is made, as a full render makes it.
+    assert set(render_feeds(sample_site, prints, {})) == {"feeds.opml"}
+    known = {**prints, topic[0]: "made from other items"}
+    again = render_feeds(sample_site, known, {})
+    assert set(again) == {"feeds.opml", *topic}
+    assert all(again[p] == sample_feeds[p] for p in topic)
+    # The print covers the site's address: another address makes every feed again.
+    elsewhere = dataclasses.replace(sample_site, config=dataclasses.replace(
+        sample_site.config, site_url="https://example.net/"))
+    moved: dict[str, str] = {}
+    render_feeds(elsewhere, None, moved)
+    assert all(moved[p] != prints[p] for p in feed_files)
+
+
+def test_the_dump_keeps_the_compressed_months_it_had(sample_site):
+    import gzip
+
+    from generator.opendata import _members, dump, record
+    made = dump(sample_site)
+    lines = gzip.decompress(made).decode("utf-8").splitlines()
+    assert [json.loads(line) for line in lines] == [
+        json.loads(json.dumps(record(sample_site, p))) for p in sample_site.papers]
+    months = {p.last_seen.strftime("%Y-%m") for p in sample_site.papers}
+    members = _members(made)
+    assert len(members) == len(months) > 1
+    # From its own dump, from half of it, from garbage: the same bytes.
+    assert dump(sample_site, made) == made
+    assert dump(sample_site, made[: len(made) // 2]) == made
+    assert dump(sample_site, b"not gzip at all") == made
+    # A month whose papers changed is compressed again; the others are kept as they were.
+    newest = sample_site.papers[0]
+    changed = dataclasses.replace(newest, title=newest.title + " (revised)")
+    site = dataclasses.replace(sample_site, papers=(changed, *sample_site.papers[1:]))
+    kept = set(_members(dump(site, made)).values()) & set(members.values())
+    assert len(kept) == len(months) - 1
+    assert dump(site, made) == dump(site)
