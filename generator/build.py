@@ -103,6 +103,12 @@ def load_site(content: Path, config: Config,
     """Read and check everything a build needs, without writing anything but the ``cache``
     (parsed files and tags are taken from it and added to it). ``related`` given (e.g.
     empty) skips working out related papers."""
+    with _long_lived():
+        return _load_site(content, config, related, cache)
+
+
+def _load_site(content: Path, config: Config, related: dict[str, tuple[str, ...]] | None,
+               cache: Cache | None) -> Site:
     if cache is None:
         taxonomy = load_taxonomy(taxonomy_path(content))
         return gather(archive_store.load(content), taxonomy, config, related=related)
@@ -530,22 +536,29 @@ def _long_lived() -> Iterator[None]:
     grew (eight full collections, 0.45 s of a one-day rebuild of the real corpus). So the
     collector rests while the archive is loaded, tagged and related (plain data and arrays:
     no cycles to collect), and what is alive then is set out of its sight (``_keep``). All is
-    handed back after."""
-    enabled = gc.isenabled()
+    handed back after. ``load_site`` (``digest list``, ``tags``, ``email``) rests it too."""
+    outermost = not _RESTING
+    _RESTING.append(gc.isenabled() if outermost else _RESTING[0])
     gc.disable()
     try:
         yield
     finally:
-        gc.unfreeze()
-        if enabled:
+        enabled = _RESTING.pop()
+        if outermost and enabled:  # the collector was on before the build
+            gc.unfreeze()
             gc.enable()
+
+
+#: For each ``_long_lived`` block running, whether the collector was on before the first.
+_RESTING: list[bool] = []
 
 
 def _keep() -> None:
     """Everything alive now lives to the end of the build (see ``_long_lived``); the
-    collector watches only what comes after."""
-    gc.freeze()
-    gc.enable()
+    collector watches only what comes after (if it was on before the build)."""
+    if _RESTING and _RESTING[0]:
+        gc.freeze()
+        gc.enable()
 
 
 def config_cache(config_file: Path | None) -> Path:

@@ -234,3 +234,27 @@ def test_a_damaged_cache_or_site_is_rebuilt_to_a_full_build(built, tmp_path, dam
     assert [path for path in built[1] if rebuilt[path] != built[1][path]] == []
     # And the cache is whole again: the next build has nothing to do.
     assert build_project(project, URL).site is None
+
+
+def test_a_build_leaves_the_garbage_collector_as_it_found_it(tmp_path):
+    """The collector rests while a build loads and relates the archive, and what is alive
+    then is frozen out of its sight: after the build (even a failed one) all is handed back."""
+    import gc
+
+    from generator.errors import DigestError
+    project = make_project(tmp_path / "project")
+    assert gc.isenabled()
+    build_project(project, URL)
+    assert gc.isenabled() and gc.get_freeze_count() == 0
+    (project / "content" / "taxonomy.yaml").write_text("not: [a taxonomy", encoding="utf-8")
+    with pytest.raises(DigestError):
+        build_project(project, URL)
+    assert gc.isenabled() and gc.get_freeze_count() == 0
+    gc.disable()
+    try:
+        (project / "content" / "taxonomy.yaml").write_text(
+            (ROOT / "content" / "taxonomy.yaml").read_text(encoding="utf-8"), encoding="utf-8")
+        build_project(project, URL)
+        assert not gc.isenabled() and gc.get_freeze_count() == 0
+    finally:
+        gc.enable()
