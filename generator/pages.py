@@ -192,7 +192,7 @@ def render_topic(site: Site, tag, render) -> None:
     for block in range(1, blocks + 1):
         path = layout.tag_page(tag.id, block)
         part = papers[(block - 1) * size: block * size][::-1]
-        render("tag.md.j2", path, _NO_PAPERS, tag=tag, total=len(papers), block=block,
+        render("tag.md.j2", path, _NO_PAPERS, tag=tag, total=None, block=block,
                entries=listing_entries(site, part, path), chart=None, tops=[],
                first=(block - 1) * size + 1, last=block * size,
                newer=layout.tag_page(tag.id, block + 1 if block < blocks else None),
