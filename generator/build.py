@@ -33,6 +33,7 @@ from generator.cache import where as cache_where
 from generator.config import PLACEHOLDER_URL, Config, data_root, load_config
 from generator.errors import BuildError, DigestError, write_error
 from generator.files import (
+    digest_code,
     digest_files,
     locked,
     read_folder,
@@ -197,7 +198,7 @@ def relate(site: Site, taxonomy, previous: dict | None = None) -> tuple[dict, di
 def _version(*parts: object) -> str:
     """A fingerprint of what a kept result was made with, this package's code included."""
     digest = hashlib.sha256(repr(parts).encode())
-    digest_files(digest, read_folder(Path(__file__).parent, "*.py"))
+    digest_code(digest)
     return digest.hexdigest()
 
 

@@ -17,7 +17,6 @@ import json
 import re
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
-from pathlib import Path
 
 from feedgen.feed import FeedGenerator
 
@@ -167,20 +166,8 @@ def _json(site: Site, feed: Feed, path: str) -> bytes:
     return (json.dumps(data, ensure_ascii=False, indent=1) + "\n").encode("utf-8")
 
 
-def write(site: Site, feed: Feed, out: dict[str, bytes], base: hashlib._Hash | None = None,
-          known: dict[str, str] | None = None, prints: dict[str, str] | None = None) -> None:
-    """The feed's three files into ``out``. With ``base`` (see ``_inputs``), each file's print
-    goes into ``prints``, and a feed whose files ``known`` has with these prints is not
-    written again (it is what they were made from)."""
+def write(site: Site, feed: Feed, out: dict[str, bytes]) -> None:
     rss, atom, json_feed = feed.paths
-    if base is not None and prints is not None:
-        digest = base.copy()
-        digest.update(repr(feed).encode("utf-8", "surrogatepass"))
-        made = digest.hexdigest()
-        for path in feed.paths:
-            prints[path] = made
-        if known is not None and all(known.get(path) == made for path in feed.paths):
-            return
     out[rss] = _xml(site, feed, rss, atom=False)
     out[atom] = _xml(site, feed, atom, atom=True)
     out[json_feed] = _json(site, feed, json_feed)
@@ -191,14 +178,14 @@ def _inputs(site: Site) -> hashlib._Hash:
     package's code and feedgen's version."""
     from importlib.metadata import PackageNotFoundError, version
 
-    from generator.files import digest_files, read_folder
+    from generator.files import digest_code
     try:
         feedgen = version("feedgen")
     except PackageNotFoundError:
         feedgen = "-"
     digest = hashlib.sha256(repr(("feeds", site.config.site_url, site.config.site_name,
                                   feedgen)).encode("utf-8", "surrogatepass"))
-    digest_files(digest, read_folder(Path(__file__).parent, "*.py"))
+    digest_code(digest)
     return digest
 
 
@@ -378,6 +365,13 @@ def render_feeds(site: Site, known: dict[str, str] | None = None,
     feeds += [digest_feed(site), period_feed(site, "week"), period_feed(site, "month")]
     base = _inputs(site) if prints is not None else None
     for feed in feeds:
-        write(site, feed, out, base, known, prints)
+        if base is not None:
+            # A feed's three files share the print of what they are made from.
+            digest = base.copy()
+            digest.update(repr(feed).encode("utf-8", "surrogatepass"))
+            prints.update(dict.fromkeys(feed.paths, digest.hexdigest()))
+            if known and all(known.get(path) == prints[path] for path in feed.paths):
+                continue
+        write(site, feed, out)
     out[layout.OPML] = opml(site)
     return out

@@ -120,6 +120,17 @@ def digest_files(digest: hashlib._Hash, files: dict[str, bytes]) -> None:
         digest.update(files[path])
 
 
+@functools.cache
+def _code() -> dict[str, bytes]:
+    return read_folder(Path(__file__).parent, "*.py")
+
+
+def digest_code(digest: hashlib._Hash) -> None:
+    """Add this package's code to ``digest`` (as ``digest_files`` does): what the process
+    runs, read once a process."""
+    digest_files(digest, _code())
+
+
 def stat_of(path: Path) -> tuple[int, int] | None:
     """(size, modification time in ns) of a regular file, else None."""
     try:

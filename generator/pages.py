@@ -19,7 +19,7 @@ import jinja2
 
 from generator import __version__, layout, search
 from generator.errors import BuildError
-from generator.files import digest_files, read_folder
+from generator.files import digest_code, digest_files, read_folder
 from generator.layout import Site
 from generator.markup import attribute_url, front_matter, href, html_text, md
 from generator.records import Digest, Paper
@@ -128,7 +128,7 @@ def _inputs_digest(site: Site) -> hashlib._Hash:
                                    docs_dir=Path("docs"), templates=Path("templates"))
     digest = hashlib.sha256(f"{__version__}\n{settings!r}\n".encode())
     digest_files(digest, read_folder(site.config.templates))
-    digest_files(digest, read_folder(Path(__file__).parent, "*.py"))
+    digest_code(digest)
     return digest
 
 
@@ -267,8 +267,7 @@ class Prints:
         return found[1]
 
     def paper(self, paper: Paper) -> str:
-        found = self._records.get(id(paper))
-        return found[1] if found is not None else self._print(paper, paper)
+        return self._print(paper, paper)
 
     def describe(self, value: object) -> object:
         """``value`` with every record replaced by its print: as much as a template can read
