@@ -105,7 +105,7 @@ def load(content: Path, *, missing_ok: bool = False, cache: Cache | None = None)
     if cache is not None and {n: s for n, (s, _) in seen.items()} != \
             {n: s for n, (s, _) in known.items()}:
         with contextlib.suppress(sqlite3.Error):  # a full disk: the cache is only a cache
-            cache.put_archive_files(where, seen)
+            cache.put_archive_files(where, seen, known)
     digests.sort(key=lambda d: d.date)
     return Archive(digests=tuple(digests), papers=tuple(merge_digests(digests)))
 

@@ -161,13 +161,21 @@ class Cache:
             "SELECT folder, name, sha256, value, check_ FROM archive WHERE folder = ?",
             (folder,))}
 
-    def put_archive_files(self, folder: str, files: dict[str, tuple[str, object]]) -> None:
-        """Replace the ``folder``'s rows with ``files`` (name -> (sha256, data))."""
+    def put_archive_files(self, folder: str, files: dict[str, tuple[str, object]],
+                          known: dict[str, tuple[str, object]] | None = None) -> None:
+        """Make the ``folder``'s rows ``files`` (name -> (sha256, data)). ``known`` is what
+        ``archive_files`` gave: only the rows that differ from it are written or removed."""
+        known = known or {}
         with self.transaction():
-            self._db.execute("DELETE FROM archive WHERE folder = ?", (folder,))
-            self._db.executemany("INSERT INTO archive VALUES (?, ?, ?, ?, ?)", [
+            # Rows of files no longer there (garbled ones too, which ``known`` left out).
+            names = [name for name, in self._db.execute(
+                "SELECT name FROM archive WHERE folder = ?", (folder,))]
+            self._db.executemany("DELETE FROM archive WHERE folder = ? AND name = ?", [
+                (folder, name) for name in names if name not in files])
+            self._db.executemany("INSERT OR REPLACE INTO archive VALUES (?, ?, ?, ?, ?)", [
                 (folder, name, sha, data, _check(folder, name, sha, value=data))
-                for name, (sha, value) in sorted(files.items()) for data in [_encode(value)]])
+                for name, (sha, value) in sorted(files.items())
+                if known.get(name, (None,))[0] != sha for data in [_encode(value)]])
 
     # -- tags --------------------------------------------------------------------------------
 

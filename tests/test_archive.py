@@ -208,3 +208,43 @@ def test_a_very_long_title_is_archived_and_read_back_under_a_short_key(tmp_path)
         Paper(key=paper_key(t, None), title=t, abstract="An abstract.") for t in (long_a, long_b)))
     archive_store.write_digests(content, [digest])
     assert {p.key for p in archive_store.load(content).papers} == keys
+
+
+def test_the_archive_index_writes_only_the_days_that_changed(tmp_path):
+    """A build's index of parsed days is kept up to date file by file: an edited day's row is
+    replaced, a removed day's row goes and a garbled row is written again; the rows of the
+    other days are not touched."""
+    from generator.cache import Cache
+    from generator.cache import where as cache_where
+
+    content = tmp_path / "content"
+    shutil.copytree(ROOT / "content", content)
+    cache = Cache(tmp_path / "cache")
+    where = cache_where(content)
+
+    def rows() -> dict[str, tuple[int, str]]:
+        return {name: (rowid, sha) for rowid, name, sha in cache._db.execute(
+            "SELECT rowid, name, sha256 FROM archive WHERE folder = ?", (where,))}
+
+    def load() -> None:
+        archive_store.load(content, cache=cache)
+
+    load()
+    before = rows()
+    days = sorted((content / "digests").glob("*.yaml"))
+    assert len(before) == len(days)
+    edited, removed = days[0], days[1]
+    edited.write_text(edited.read_text(encoding="utf-8").replace("rank: 1", "rank: 1 ", 1),
+                      encoding="utf-8")
+    removed.unlink()
+    cache._db.execute("UPDATE archive SET value = x'00' WHERE name = ?", (days[2].name,))
+    changes = cache._db.total_changes
+    load()
+    # One row written for each of the three days, and no other.
+    assert cache._db.total_changes - changes == 3
+    after = rows()
+    assert removed.name not in after
+    assert after[edited.name][1] != before[edited.name][1]
+    untouched = [d.name for d in days[3:]]
+    assert {n: after[n] for n in untouched} == {n: before[n] for n in untouched}
+    assert archive_store.load(content, cache=cache) == archive_store.load(content)
