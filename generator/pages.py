@@ -82,7 +82,7 @@ class PageView:
                    tags_by_id={t: TagLabel(site.tags_by_id[t].name) for p in tagged
                                for t in p.tags})
 
-    def paper_page(self, paper: Paper | RelatedPaper) -> str:
+    def paper_page(self, paper: Paper) -> str:
         return f"papers/{self.slugs[paper.key]}.md"
 
 
@@ -93,19 +93,6 @@ class Shows:
 
     linked: tuple[Paper, ...]
     tagged: tuple[Paper, ...]
-
-
-@dataclass(frozen=True)
-class RelatedPaper:
-    """What a paper page shows of a related paper."""
-
-    key: str
-    title: str
-    last_seen: datetime.date
-
-    @classmethod
-    def of(cls, paper: Paper) -> RelatedPaper:
-        return cls(paper.key, paper.title, paper.last_seen)
 
 
 @dataclass(frozen=True)
@@ -277,8 +264,6 @@ class Prints:
             return value
         if kind is Paper:
             return ("paper", self.paper(value))
-        if kind is RelatedPaper:
-            return ("related", value.key, value.title, value.last_seen)
         if kind is tuple or kind is list:
             return tuple(map(self.describe, value))
         if isinstance(value, dict):
@@ -324,17 +309,21 @@ def render_site(site: Site, previous: dict[str, str] | None = None) -> Rendered:
                     "utf-8", "surrogatepass"), digest_size=16).hexdigest())
         return whole[0]
 
-    def render(template: str, path: str, view: Shows | None = None, **context) -> None:
+    def render(template: str, path: str, view: Shows | None = None, *,
+               described: object = None, **context) -> None:
         """Render, unless the page in docs_dir was made from the same inputs. ``view`` is
         what the template sees of the site: the PageView of a ``Shows``, or None for the
-        whole site."""
+        whole site. ``described`` is what the fingerprint says of ``context`` when the caller
+        knows it more cheaply than ``prints.describe`` (it must cover all of it)."""
         digest = base.copy()
         # What a view shows is text: the slugs of the papers it links to and the names of the
         # topics it shows.
         seen = whole_site() if view is None else (
             tuple((p.key, slugs[p.key]) for p in view.linked),
             tuple((t, topics.get(t)) for t in sorted({t for p in view.tagged for t in p.tags})))
-        digest.update(repr((template, path, seen, prints.describe(context))).encode(
+        if described is None:
+            described = prints.describe(context)
+        digest.update(repr((template, path, seen, described)).encode(
             "utf-8", "surrogatepass"))
         inputs[path] = digest.hexdigest()
         if previous.get(path) == inputs[path]:
@@ -363,14 +352,17 @@ def render_site(site: Site, previous: dict[str, str] | None = None) -> Rendered:
                Shows(digest.papers, digest.papers), digest=digest,
                newer=digests[index - 1].date if index > 0 else None,
                older=digests[index + 1].date if index + 1 < len(digests) else None)
+    by_key, paper_print = site.by_key, prints.paper
     for paper in site.papers:
-        related = tuple(site.by_key[k] for k in site.related.get(paper.key, ()))
-        by_authors = tuple(site.by_key[k] for k in site.by_authors.get(paper.key, ()))
+        related = tuple(by_key[k] for k in site.related.get(paper.key, ()))
+        by_authors = tuple(by_key[k] for k in site.by_authors.get(paper.key, ()))
+        organization = _organization_link(site, paper)
+        # Papers by their prints, which cover all a template can read of them.
         render("paper.md.j2", site.paper_page(paper),
                Shows((paper, *related, *by_authors), (paper,)),
-               paper=paper, related=tuple(RelatedPaper.of(p) for p in related),
-               by_authors=tuple(RelatedPaper.of(p) for p in by_authors),
-               organization=_organization_link(site, paper))
+               described=(paper_print(paper), tuple(map(paper_print, related)),
+                          tuple(map(paper_print, by_authors)), organization),
+               paper=paper, related=related, by_authors=by_authors, organization=organization)
     for kind in ("week", "month"):
         all_periods = layout.periods(site, kind)
         for index, period in enumerate(all_periods):
