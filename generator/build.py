@@ -562,6 +562,13 @@ def _keep() -> None:
         gc.enable()
 
 
+def _kept(func: Callable, *args):
+    """``func(*args)`` in a process forked while the collector rested: what it was given
+    lives to its end (see ``_keep``)."""
+    _keep()
+    return func(*args)
+
+
 def config_cache(config_file: Path | None) -> Path:
     """The build cache folder of a config, for messages (the default one if it is broken)."""
     try:
@@ -671,16 +678,6 @@ def _build_inputs(content: Path, config: Config, cache: Cache, *, site_dir: Path
         cache.put_tags(tag_version, weighed)
         tagged = sum(bool(p.tags) for p in site.papers)
         detail.append(f"{tagged} of {len(site.papers)} papers tagged, {len(weighed)} weighed")
-    with _stage(progress, "relate") as detail:
-        version = related_version(config, taxonomy)
-        previous = cache.related(version)
-        related, authors, state = relate(site, taxonomy, {"papers": previous})
-        state = state["papers"]
-        cache.put_related(version, state, [k for k, v in state.items() if previous.get(k) != v])
-        site = dataclasses.replace(site, related=related, by_authors=authors)
-        shown = sum(len(r) for r in related.values())
-        detail.append(f"{shown} related papers ({shown / max(len(related), 1):.1f} a paper)")
-    _keep()
     docs_dir = config.docs_dir
     _docs_marker(docs_dir)
     # What docs_dir holds, as the cache says and the files confirm: a file whose size or time
@@ -689,12 +686,24 @@ def _build_inputs(content: Path, config: Config, cache: Cache, *, site_dir: Path
     on_disk = walk_files(docs_dir)
     trusted = {path: row[0] for path, row in manifest.items()
                if on_disk.get(path) == (row[1], row[2])}
-    # Feeds and data, and the search index, need only the site model: they are made in
-    # other processes while this one renders the pages and runs MkDocs.
-    feeds_job = Background(following_files, site, None if full else docs_dir, trusted)
-    search_job = Background(search.index, site, config.cache_dir / "search", full) \
+    # Feeds and data, and the search index, need only the tagged papers, not their related
+    # ones: they are made in other processes while this one relates the papers, renders the
+    # pages and runs MkDocs.
+    feeds_job = Background(_kept, following_files, site, None if full else docs_dir, trusted)
+    search_job = Background(_kept, search.index, site, config.cache_dir / "search", full) \
         if html else None
     try:
+        with _stage(progress, "relate") as detail:
+            version = related_version(config, taxonomy)
+            previous = cache.related(version)
+            related, authors, state = relate(site, taxonomy, {"papers": previous})
+            state = state["papers"]
+            cache.put_related(version, state,
+                              [k for k, v in state.items() if previous.get(k) != v])
+            site = dataclasses.replace(site, related=related, by_authors=authors)
+            shown = sum(len(r) for r in related.values())
+            detail.append(f"{shown} related papers ({shown / max(len(related), 1):.1f} a paper)")
+        _keep()
         with _stage(progress, "pages") as detail:
             rendered = render_site(site, trusted)
             files = {path: rendered.pages.pop(path).encode("utf-8")
