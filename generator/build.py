@@ -19,6 +19,7 @@ import hashlib
 import importlib.metadata
 import logging
 import os
+import shutil
 import sqlite3
 import time
 from collections.abc import Callable, Iterator
@@ -246,7 +247,6 @@ def _replacing_writes() -> Iterator[None]:
     """MkDocs writes a page by opening its file for writing, which would change the previous
     site through the hard links a reusing stage starts with (see sitedir.staged): while it
     runs, every file it writes or copies is written aside and renamed into place instead."""
-    import shutil
 
     from mkdocs import utils
 
@@ -337,7 +337,6 @@ def run_zensical(config: Config, out: Path, *, strict: bool) -> None:
     holds both (the project folder), where Zensical keeps its ``.cache`` too (git ignores
     both). It builds every page every time."""
     import os
-    import shutil
     import subprocess
 
     import yaml
@@ -432,7 +431,6 @@ CHUNK = 6000
 def _link_docs(docs_dir: Path, paths: list[str], target: Path) -> None:
     """``target`` made anew to hold ``paths`` of docs_dir (hard links where the file system
     has them, else copies), for one MkDocs run."""
-    import shutil
     if target.exists() or target.is_symlink():
         shutil.rmtree(target) if target.is_dir() and not target.is_symlink() else target.unlink()
     for path in paths:
@@ -460,7 +458,6 @@ def _mkdocs_runs(docs_dir: Path, changed: list[str], cache: Path) -> list[Path]:
         folders.append(folder)
     for stale in cache.glob("mkdocs-*"):
         if stale not in folders:
-            import shutil
             shutil.rmtree(stale, ignore_errors=True)
     return folders
 
@@ -803,6 +800,10 @@ def _build_html(site: Site, config: Config, cache: Cache, *, site_dir: Path, str
                                     else changed, config.cache_dir)
                 _run_mkdocs_folders(config, runs, stage.path, strict=strict,
                                     last_updated=site.last_updated)
+                # The folders of links are MkDocs' input only: they go now (a full build's
+                # hold every page), not at the start of the next build.
+                for folder in runs:
+                    shutil.rmtree(folder, ignore_errors=True)
             how = "changed pages" if incremental else "every page"
             detail.append(f"{how} ({len(changed) if incremental else len(page_paths)} files) "
                           f"-> {site_dir}")

@@ -47,6 +47,9 @@ def test_a_new_day_rebuilds_only_what_changed_and_equals_a_full_build(tmp_path):
     project = make_project(tmp_path / "project")
     first = build_project(project, URL)
     assert not first.incremental and first.reindexed == (YEAR, RECENT)
+    # MkDocs' folders of links to the pages go when it is done: the next build does not
+    # pay for removing a full build's.
+    assert list((project / "build" / "docs-cache").glob("mkdocs-*")) == []
     before = mtimes(project / "site")
 
     # The newest digest is of 29 April: a day in April changes only the recent bundle.
