@@ -9,7 +9,9 @@ last; a full build; a build with nothing changed; one more day ingested (``diges
 the file-reading part of ``digest fetch``); the rebuild after it, whose site is compared byte
 for byte with a full build of the same archive in a second folder; ``digest list``,
 ``digest email``, ``digest tags``; ``digest serve`` until its first page answers and until
-it serves its own build, twice. The yardstick is reading the archive's YAML once with libyaml
+it serves its own build, twice. The quick commands run ``RUNS`` times each (one more day from
+the same copy of the project each time) and are shown as the median with the fastest and
+slowest run. The yardstick is reading the archive's YAML once with libyaml
 in this process. The results replace the "Real corpus" section of the report.
 """
 
@@ -22,6 +24,7 @@ import gzip
 import os
 import shutil
 import socket
+import statistics
 import subprocess
 import sys
 import time
@@ -47,6 +50,18 @@ def run(folder: Path, *args: str) -> tuple[float, float]:
     if os.waitstatus_to_exitcode(status) != 0:
         sys.exit(f"digest {' '.join(args)} failed: {err.strip()[-500:]}")
     return seconds, usage.ru_maxrss / 1024
+
+
+#: How many times the quick commands run: this machine's timings vary by a third from run to
+#: run, so each is the median of several runs, shown with the fastest and slowest.
+RUNS = 5
+
+
+def runs(times: list[tuple[float, float]]) -> tuple[float, float, str]:
+    """(median seconds, peak MiB, "fastest-slowest") of several runs of one command."""
+    seconds = sorted(s for s, _ in times)
+    spread = f"{seconds[0]:.2f}-{seconds[-1]:.2f}" if len(seconds) > 1 else ""
+    return statistics.median(seconds), max(m for _, m in times), spread
 
 
 def project(folder: Path) -> Path:
@@ -160,10 +175,12 @@ def main() -> int:
     main_folder = project(args.work / "project")
     rows: list[tuple[str, str, str]] = []
 
-    def note(what: str, seconds: float, mib: float | None = None, yardstick: float = 0) -> None:
+    def note(what: str, seconds: float, mib: float | None = None, spread: str = "",
+             yardstick: float = 0) -> None:
         ratio = f" ({seconds / yardstick:.1f}x a YAML read)" if yardstick else ""
-        rows.append((what, f"{seconds:.2f}{ratio}", f"{mib:.0f}" if mib else "-"))
-        print(f"{what}: {seconds:.2f} s{ratio}", flush=True)
+        spread = f"; {spread} in {RUNS} runs" if spread else ""
+        rows.append((what, f"{seconds:.2f}{ratio}{spread}", f"{mib:.0f}" if mib else "-"))
+        print(f"{what}: {seconds:.2f} s{ratio}{spread}", flush=True)
 
     ingest_all = run(main_folder, "ingest", *map(str, days[:-1]))
     note(f"ingest {len(days) - 1} API days into an empty archive", *ingest_all)
@@ -171,14 +188,30 @@ def main() -> int:
     note("`digest build`, first (full) build", *run(main_folder, *build))
     read = yaml_read(main_folder / "content")
     note("yardstick: reading the archive's YAML once (libyaml)", read)
-    note("`digest build`, nothing changed", *run(main_folder, *build), yardstick=read)
+    note("`digest build`, nothing changed",
+         *runs([run(main_folder, *build) for _ in range(RUNS)]), yardstick=read)
+    # One more day, from the same state each time: the project as the full build left it.
+    before = args.work / "before-the-day"
+    if before.exists():
+        shutil.rmtree(before)
+    shutil.copytree(main_folder, before, symlinks=True)
+    ingests, rebuilds = [], []
+    for _ in range(RUNS):
+        shutil.rmtree(main_folder)
+        shutil.copytree(before, main_folder, symlinks=True)
+        ingests.append(run(main_folder, "ingest", str(days[-1])))
+        rebuilds.append(run(main_folder, *build))
+    shutil.rmtree(before)
     note("`digest ingest` of one more day (what `digest fetch` does after the network)",
-         *run(main_folder, "ingest", str(days[-1])), yardstick=read)
-    note("`digest build` after one more day", *run(main_folder, *build), yardstick=read)
-    note("`digest list`", *run(main_folder, "list"), yardstick=read)
+         *runs(ingests), yardstick=read)
+    note("`digest build` after one more day", *runs(rebuilds), yardstick=read)
+    note("`digest list`", *runs([run(main_folder, "list") for _ in range(RUNS)]),
+         yardstick=read)
     note("`digest email --out` of the newest day",
-         *run(main_folder, "email", "--out", str(args.work / "digest.eml")), yardstick=read)
-    note("`digest tags`", *run(main_folder, "tags"), yardstick=read)
+         *runs([run(main_folder, "email", "--out", str(args.work / "digest.eml"))
+                for _ in range(RUNS)]), yardstick=read)
+    note("`digest tags`", *runs([run(main_folder, "tags") for _ in range(RUNS)]),
+         yardstick=read)
     # A full build of the same archive elsewhere: the rebuild must equal it.
     fresh = project(args.work / "fresh")
     shutil.rmtree(fresh / "content")
@@ -201,7 +234,9 @@ def main() -> int:
              f"Made by `python benchmarks/corpus.py` on {datetime.date.today()}, "
              f"{os.cpu_count()} cores: {len(days)} real API days, {papers:,} papers. Each "
              "command is its own process; seconds include start-up; memory is the peak of "
-             "the process or of its largest helper.", "",
+             "the process or of its largest helper. The quick commands ran "
+             f"{RUNS} times (one more day: from the same state each time): their seconds are "
+             "the median, then the fastest and slowest run.", "",
              "| command | seconds | peak MiB |", "| --- | ---: | ---: |"]
     lines += [f"| {what} | {seconds} | {mib} |" for what, seconds, mib in rows]
     lines += ["", f"The rebuild after one more day equals the full build: "
