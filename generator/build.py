@@ -684,11 +684,11 @@ def _build_inputs(content: Path, config: Config, cache: Cache, *, site_dir: Path
     trusted = {path: row[0] for path, row in manifest.items()
                if on_disk.get(path) == (row[1], row[2])}
     # Feeds and data, and the search index, need only the tagged papers, not their related
-    # ones: they are made in other processes while this one relates the papers, renders the
-    # pages and runs MkDocs.
+    # ones: they are made in other processes, one beside each stage of this one, so that the
+    # three share the two cores less: feeds while this one relates the papers, the search
+    # index while it renders the pages and runs MkDocs.
     feeds_job = Background(_kept, following_files, site, None if full else docs_dir, trusted)
-    search_job = Background(_kept, search.index, site, config.cache_dir / "search", full) \
-        if html else None
+    search_job = None
     try:
         with _stage(progress, "relate") as detail:
             version = related_version(config, taxonomy)
@@ -700,6 +700,9 @@ def _build_inputs(content: Path, config: Config, cache: Cache, *, site_dir: Path
             site = dataclasses.replace(site, related=related, by_authors=authors)
             shown = sum(len(r) for r in related.values())
             detail.append(f"{shown} related papers ({shown / max(len(related), 1):.1f} a paper)")
+        if html:
+            search_job = Background(_kept, search.index, site, config.cache_dir / "search",
+                                    full)
         _keep()
         with _stage(progress, "pages") as detail:
             rendered = render_site(site, trusted)
