@@ -489,9 +489,10 @@ def report(runs: list[dict]) -> str:
                                     "(within 10%)", f"{b} KB ({a} KB)", b <= 1.1 * a))
     lines += ["", "## Targets", "", "| target | reached | met |", "| --- | ---: | --- |"]
     lines += [f"| {name} | {value} | {'yes' if met else 'no'} |" for name, value, met in targets]
-    lines += ["", "How to read the stages: feeds (and the open data) and the search index are "
-              "made in two other processes while this one renders the pages and runs MkDocs. "
-              "\"feeds\" is the wait for them once the pages are rendered; \"search\" is the "
+    lines += ["", "How to read the stages: feeds (and the open data) are made in another "
+              "process while this one relates the papers and renders the pages, and the search "
+              "index in a third while it renders the pages and runs MkDocs. "
+              "\"feeds\" is the wait for the first once the pages are rendered; \"search\" is the "
               "wait for the search index once MkDocs is done, plus copying it into the site. "
               "The full build is the wall time of `digest build`; the rebuilds are `digest "
               "build` after adding one digest of 25 papers to the built site, first a day in "
