@@ -21,7 +21,6 @@ from pathlib import Path
 
 from generator import files
 from generator.cache import Cache
-from generator.cache import where as cache_where
 from generator.errors import DigestError, ErrorList, ParseError, raise_all
 from generator.files import file_mode
 from generator.ingest.clean import decode
@@ -67,7 +66,7 @@ def load(content: Path, *, missing_ok: bool = False, cache: Cache | None = None)
         raise DigestError("no such content folder", path=content,
                           fix="pass --content DIR, or run from the project folder")
     digests, errors = [], []
-    where = cache_where(content) if cache is not None else ""
+    where = cache.where(content) if cache is not None else ""
     known = cache.archive_files(where) if cache is not None else {}
     seen: dict[str, tuple[str, object]] = {}
     for path in sorted(folder.glob("*.yaml")) if folder.is_dir() else ():

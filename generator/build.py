@@ -30,7 +30,6 @@ from generator import archive as archive_store
 from generator import similarity, sitedir
 from generator.background import Background
 from generator.cache import FILE, Cache, open_cache
-from generator.cache import where as cache_where
 from generator.config import PLACEHOLDER_URL, Config, data_root, load_config
 from generator.errors import BuildError, DigestError, write_error
 from generator.files import (
@@ -616,14 +615,14 @@ def _inputs(content: Path, config: Config, site_dir: Path, strict: bool, html: b
     return digest.hexdigest()
 
 
-def docs_root(config: Config) -> str:
+def docs_root(cache: Cache, config: Config) -> str:
     """The cache's name for the files of a docs_dir."""
-    return f"docs {cache_where(config.docs_dir)}"
+    return f"docs {cache.where(config.docs_dir)}"
 
 
-def site_root(site_dir: Path) -> str:
+def site_root(cache: Cache, site_dir: Path) -> str:
     """The cache's name for the files of a site folder."""
-    return f"site {cache_where(site_dir)}"
+    return f"site {cache.where(site_dir)}"
 
 
 def _outputs_hold(cache: Cache, folder: Path, root: str) -> bool:
@@ -642,11 +641,11 @@ def _build_locked(content: Path, config: Config, cache: Cache, *, site_dir: Path
     inputs = _inputs(content, config, site_dir, strict, html, engine)
     # A project may build into more than one place (digest serve builds apart): each place
     # has its own rows.
-    key = f"last build {cache_where(config.docs_dir)} {cache_where(site_dir) if html else ''}"
+    key = f"last build {cache.where(config.docs_dir)} {cache.where(site_dir) if html else ''}"
     last = cache.get(key)
     if not full and isinstance(last, dict) and last.get("inputs") == inputs \
-            and _outputs_hold(cache, config.docs_dir, docs_root(config)) and (
-                not html or (_outputs_hold(cache, site_dir, site_root(site_dir))
+            and _outputs_hold(cache, config.docs_dir, docs_root(cache, config)) and (
+                not html or (_outputs_hold(cache, site_dir, site_root(cache, site_dir))
                              and (site_dir / sitedir.MARKER).is_file())):
         # Nothing read has changed and every file written is as it was left: done.
         return BuildResult(site=None, papers=last["papers"], digests=last["digests"],
@@ -679,7 +678,7 @@ def _build_inputs(content: Path, config: Config, cache: Cache, *, site_dir: Path
     _docs_marker(docs_dir)
     # What docs_dir holds, as the cache says and the files confirm: a file whose size or time
     # differs from what the cache recorded is made again.
-    manifest = cache.outputs(docs_root(config))
+    manifest = cache.outputs(docs_root(cache, config))
     on_disk = walk_files(docs_dir)
     trusted = {path: row[0] for path, row in manifest.items()
                if on_disk.get(path) == (row[1], row[2])}
@@ -732,7 +731,7 @@ def _build_inputs(content: Path, config: Config, cache: Cache, *, site_dir: Path
             for path in stale:
                 (docs_dir / path).unlink(missing_ok=True)
             _prune(docs_dir, stale)
-            cache.put_outputs(docs_root(config), rows, removed=stale + [p for p in manifest
+            cache.put_outputs(docs_root(cache, config), rows, removed=stale + [p for p in manifest
                                                               if p not in fingerprints])
             written, removed = len(files), len(stale)
             changed = sorted(files)
@@ -769,8 +768,8 @@ def _build_html(site: Site, config: Config, cache: Cache, *, site_dir: Path, str
     into a stage and committed into the site (see sitedir)."""
     from generator import search
     stamp = _site_stamp(config, site_dir, strict) + engine
-    recorded = cache.outputs(site_root(site_dir))
-    stamp_key = f"site stamp {cache_where(site_dir)}"
+    recorded = cache.outputs(site_root(cache, site_dir))
+    stamp_key = f"site stamp {cache.where(site_dir)}"
     incremental = (engine == "mkdocs" and not full and cache.get(stamp_key) == stamp
                    and bool(recorded) and (site_dir / sitedir.MARKER).is_file())
     sources = {site_path(p): p for p in page_paths}
@@ -840,7 +839,8 @@ def _build_html(site: Site, config: Config, cache: Cache, *, site_dir: Path, str
                 | set(stray))
     rows = {path: [None, *stat_of(site_dir / path)] for path in stage.written
             if path != sitedir.MARKER and stat_of(site_dir / path)}
-    cache.put_outputs(site_root(site_dir), rows, removed=stage.removed, whole=not incremental)
+    cache.put_outputs(site_root(cache, site_dir), rows, removed=stage.removed,
+                      whole=not incremental)
     cache.set(stamp_key, stamp)
     return BuildResult(site=site, papers=len(site.papers), digests=len(site.digests),
                        written=written, removed=len(removed_docs), out=site_dir,

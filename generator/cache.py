@@ -70,6 +70,12 @@ class Cache:
         self.path = self.folder / FILE
         self._db = self._connect()
 
+    def where(self, folder: Path) -> str:
+        """A folder as the cache names it: its path from the cache's own folder. The name
+        does not depend on the working folder, and a project moved or cloned elsewhere with
+        its cache restored beside it finds its rows."""
+        return Path(os.path.relpath(Path(folder).resolve(), self.folder.resolve())).as_posix()
+
     def _connect(self) -> sqlite3.Connection:
         # A cache folder that is a file, or a database SQLite cannot read, is thrown away.
         if self.folder.exists() and not self.folder.is_dir():
@@ -248,12 +254,3 @@ class Cache:
 def open_cache(folder: Path) -> Cache:
     """The cache in ``folder``; a damaged one is started anew."""
     return Cache(Path(folder))
-
-
-def where(folder: Path, project: Path | None = None) -> str:
-    """A folder as the cache names it: relative to the project folder when inside it, so that
-    a clone elsewhere with the cache restored finds its rows."""
-    folder = Path(folder).resolve()
-    project = Path(project or os.getcwd()).resolve()
-    return folder.relative_to(project).as_posix() if project in folder.parents \
-        or folder == project else str(folder)

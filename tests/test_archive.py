@@ -215,12 +215,11 @@ def test_the_archive_index_writes_only_the_days_that_changed(tmp_path):
     replaced, a removed day's row goes and a garbled row is written again; the rows of the
     other days are not touched."""
     from generator.cache import Cache
-    from generator.cache import where as cache_where
 
     content = tmp_path / "content"
     shutil.copytree(ROOT / "content", content)
     cache = Cache(tmp_path / "cache")
-    where = cache_where(content)
+    where = cache.where(content)
 
     def rows() -> dict[str, tuple[int, str]]:
         return {name: (rowid, sha) for rowid, name, sha in cache._db.execute(

@@ -83,6 +83,29 @@ def test_nothing_new_reuses_everything(tmp_path):
     assert [p for p in after if after[p] != before[p] and p.startswith("papers/")] == []
 
 
+def test_a_build_from_another_working_folder_reuses_everything(tmp_path, monkeypatch):
+    """The cache names the project's folders from where the cache is, not from the working
+    folder: `digest build --config elsewhere/mkdocs.yml` finds the rows the last build
+    wrote, and a project moved with its cache does too."""
+    from generator.build import build
+
+    project = make_project(tmp_path / "project")
+    build_project(project, URL)
+    before = mtimes(project / "site")
+    monkeypatch.chdir(tmp_path)
+    again = build(project / "content", config_file=project / "mkdocs.yml",
+                  out=project / "site", site_url=URL, strict=True)
+    assert again.incremental and again.written == 0 and again.reindexed == ()
+    assert mtimes(project / "site") == before
+
+    moved = tmp_path / "moved"
+    project.rename(moved)
+    monkeypatch.chdir(moved)
+    third = build(moved / "content", config_file=moved / "mkdocs.yml", out=moved / "site",
+                  site_url=URL, strict=True)
+    assert third.incremental and third.written == 0 and third.reindexed == ()
+
+
 def test_a_changed_config_or_theme_rebuilds_everything(tmp_path):
     project = make_project(tmp_path / "project")
     build_project(project, URL)
