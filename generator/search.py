@@ -45,6 +45,11 @@ from generator.records import Paper
 #: site's base URL from the part of the bundle's address before it.
 PREFIX = "pagefind-"
 RECENT = PREFIX + "recent"
+#: Files Pagefind writes for its own search interfaces. The search page drives pagefind.js
+#: itself (templates/assets/digest.js), so a bundle does not keep them: 0.5 MB a bundle.
+UNUSED = ("pagefind-ui.js", "pagefind-ui.css", "pagefind-component-ui.js",
+          "pagefind-component-ui.css", "pagefind-modular-ui.js", "pagefind-modular-ui.css",
+          "pagefind-highlight.js")
 #: In a bundle's cache folder: the fingerprint of the documents its index was made from,
 #: written when Pagefind succeeded.
 _STAMP = "indexed.txt"
@@ -98,7 +103,7 @@ def bundle_names(site: Site) -> list[str]:
 
 
 def _fingerprint(files: dict[str, bytes]) -> str:
-    digest = hashlib.sha256(f"pagefind {_pagefind_version()}\n".encode())
+    digest = hashlib.sha256(f"pagefind {_pagefind_version()} without {UNUSED}\n".encode())
     digest_files(digest, files)
     return digest.hexdigest()
 
@@ -187,6 +192,8 @@ def _index_bundle(documents: dict[str, bytes], output: Path) -> None:
         service.close()
     output = output.resolve()
     for entry in files:
+        if entry["path"] in UNUSED:
+            continue
         target = (output / entry["path"]).resolve()
         if not target.is_relative_to(output):
             raise BuildError(f"Pagefind named a file outside its bundle: {entry['path'][:100]!r}",

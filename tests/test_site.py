@@ -28,7 +28,13 @@ def test_sample_site_builds_with_a_home_page(served_sample):
     assert (site / "index.html").is_file()
     assert (site / "sitemap.xml").is_file()
     assert sorted(p.name for p in site.glob("pagefind*")) == ["pagefind-2026", "pagefind-recent"]
-    assert (site / "pagefind-2026" / "pagefind-ui.js").is_file()
+    assert (site / "pagefind-2026" / "pagefind.js").is_file()
+    # Nothing nobody loads: Pagefind's own interfaces (the search page drives pagefind.js),
+    # Material's scripts (no page loads them) and source maps.
+    assert not list(site.glob("pagefind-*/pagefind-*ui*")) and not list(site.rglob("*.map"))
+    assert not (site / "assets" / "javascripts").exists()
+    for page in pages(site):
+        assert "assets/javascripts/" not in page.read_text(encoding="utf-8"), page
     assert (site / "feed.xml").is_file() and (site / "feeds.opml").is_file()
     assert not (site / "tags.json").exists()  # the tags plugin's export is switched off
 
