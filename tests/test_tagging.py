@@ -169,6 +169,18 @@ def test_tagging_is_deterministic(title, abstract):
     assert TAGGER.tag(paper) == Tagger(TAXONOMY).tag(paper)
 
 
+def test_tagging_in_blocks_tags_every_paper_as_one_at_a_time(monkeypatch):
+    """A large archive is weighed a block at a time (to bound memory): every paper of every
+    block, the last short one too, gets the tags it gets alone, in the archive's order."""
+    import generator.tagging as tagging
+
+    papers = list(archive_store.load(ROOT / "content").papers)[:23]
+    alone = [Tagger(TAXONOMY).tag(p) for p in papers]
+    monkeypatch.setattr(tagging, "TAG_BLOCK", 5)
+    assert Tagger(TAXONOMY).tag_all(papers) == alone
+    assert sum(1 for p in alone if p.tags) >= 20
+
+
 def test_default_taxonomy_is_broad():
     ids = {t.id for t in TAXONOMY.tags}
     assert len(ids) >= 30
