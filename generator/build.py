@@ -195,6 +195,13 @@ def relate(site: Site, taxonomy, previous: dict | None = None) -> tuple[dict, di
         "version": version, "papers": found.state}
 
 
+def _write_doc(docs_dir: Path, path: str, data: bytes) -> None:
+    """One file of docs_dir, written whole (see files.replace_bytes)."""
+    target = docs_dir / path
+    target.parent.mkdir(parents=True, exist_ok=True)
+    replace_bytes(target, data)
+
+
 def _version(*parts: object) -> str:
     """A fingerprint of what a kept result was made with, this package's code included."""
     digest = hashlib.sha256(repr(parts).encode())
@@ -704,11 +711,20 @@ def _build_inputs(content: Path, config: Config, cache: Cache, *, site_dir: Path
                                     full)
         _keep()
         with _stage(progress, "pages") as detail:
-            rendered = render_site(site, trusted)
-            files = {path: rendered.pages.pop(path).encode("utf-8")
-                     for path in list(rendered.pages)}
+            # Each page goes to docs_dir as it is rendered, so that a full build does not hold
+            # them all. docs_dir is derived: a page written by a build that stops before it
+            # records it (the write stage) differs from the cache's record, and is made again.
+            pages_written: list[str] = []
+
+            def write_page(path: str, text: str) -> None:
+                _write_doc(docs_dir, path, text.encode("utf-8"))
+                pages_written.append(path)
+
+            rendered = render_site(site, trusted, sink=write_page)
+            files: dict[str, bytes] = {}
             fingerprints = dict(rendered.inputs)
-            detail.append(f"{len(files)} Markdown pages rendered, {len(rendered.kept)} kept")
+            detail.append(f"{len(pages_written)} Markdown pages rendered, "
+                          f"{len(rendered.kept)} kept")
         with _stage(progress, "feeds") as detail:
             following, prints = feeds_job.result()
             for path, data in site_assets(config.templates).items():
@@ -722,19 +738,17 @@ def _build_inputs(content: Path, config: Config, cache: Cache, *, site_dir: Path
             detail.append(f"{sum(p.endswith('.xml') for p in fingerprints)} feeds")
         with _stage(progress, "write") as detail:
             stale = sorted(set(on_disk) - set(fingerprints) - {MARKER})
-            rows = {}
             for path, data in files.items():
-                target = docs_dir / path
-                target.parent.mkdir(parents=True, exist_ok=True)
-                replace_bytes(target, data)
-                rows[path] = [fingerprints[path], *stat_of(target)]
+                _write_doc(docs_dir, path, data)
+            rows = {path: [fingerprints[path], *stat_of(docs_dir / path)]
+                    for path in (*pages_written, *files)}
             for path in stale:
                 (docs_dir / path).unlink(missing_ok=True)
             _prune(docs_dir, stale)
             cache.put_outputs(docs_root(cache, config), rows, removed=stale + [p for p in manifest
                                                               if p not in fingerprints])
-            written, removed = len(files), len(stale)
-            changed = sorted(files)
+            written, removed = len(rows), len(stale)
+            changed = sorted(rows)
             del files
             detail.append(f"{written} changed, {removed} removed in {docs_dir}")
         if search_job is None:
