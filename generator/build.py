@@ -745,8 +745,8 @@ def _build_inputs(content: Path, config: Config, cache: Cache, *, site_dir: Path
             for path in stale:
                 (docs_dir / path).unlink(missing_ok=True)
             _prune(docs_dir, stale)
-            cache.put_outputs(docs_root(cache, config), rows, removed=stale + [p for p in manifest
-                                                              if p not in fingerprints])
+            cache.put_outputs(docs_root(cache, config), rows, removed=stale + [
+                p for p in manifest if p not in fingerprints], base=manifest)
             written, removed = len(rows), len(stale)
             changed = sorted(rows)
             del files
@@ -854,7 +854,7 @@ def _build_html(site: Site, config: Config, cache: Cache, *, site_dir: Path, str
     rows = {path: [None, *stat_of(site_dir / path)] for path in stage.written
             if path != sitedir.MARKER and stat_of(site_dir / path)}
     cache.put_outputs(site_root(cache, site_dir), rows, removed=stage.removed,
-                      whole=not incremental)
+                      whole=not incremental, base=recorded)
     cache.set(stamp_key, stamp)
     return BuildResult(site=site, papers=len(site.papers), digests=len(site.digests),
                        written=written, removed=len(removed_docs), out=site_dir,
