@@ -154,14 +154,17 @@ def walk_files(folder: Path) -> dict[str, tuple[int, int]]:
         except OSError:
             return
         for entry in entries:
+            name = prefix + entry.name
             try:
+                # A folder is known from the listing (no stat of its own: a site has one a
+                # paper); a file needs its size and time.
+                if entry.is_dir(follow_symlinks=False):
+                    visit(entry.path, name + "/")
+                    continue
                 st = entry.stat(follow_symlinks=False)
             except OSError:
                 continue
-            name = prefix + entry.name
-            if stat_module.S_ISDIR(st.st_mode):
-                visit(entry.path, name + "/")
-            elif stat_module.S_ISREG(st.st_mode):
+            if stat_module.S_ISREG(st.st_mode):
                 out[name] = (st.st_size, st.st_mtime_ns)
 
     if folder.is_dir():

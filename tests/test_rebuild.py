@@ -106,6 +106,25 @@ def test_a_build_from_another_working_folder_reuses_everything(tmp_path, monkeyp
     assert third.incremental and third.written == 0 and third.reindexed == ()
 
 
+def test_the_files_a_rebuild_checks_are_the_regular_files_not_what_links_reach(tmp_path):
+    """What a rebuild compares with the cache's records: every regular file, in folders at
+    any depth, with its size and time; not a link (to a file or to a folder) nor a pipe."""
+    import os
+
+    from generator.files import walk_files
+
+    (tmp_path / "a" / "b").mkdir(parents=True)
+    (tmp_path / "top.html").write_text("x")
+    (tmp_path / "a" / "b" / "deep.html").write_text("yy")
+    (tmp_path / "link.html").symlink_to(tmp_path / "top.html")
+    (tmp_path / "folder-link").symlink_to(tmp_path / "a")
+    os.mkfifo(tmp_path / "pipe")
+    found = walk_files(tmp_path)
+    assert sorted(found) == ["a/b/deep.html", "top.html"]
+    st = (tmp_path / "a" / "b" / "deep.html").stat()
+    assert found["a/b/deep.html"] == (2, st.st_mtime_ns)
+
+
 def test_a_changed_config_or_theme_rebuilds_everything(tmp_path):
     project = make_project(tmp_path / "project")
     build_project(project, URL)
