@@ -380,21 +380,15 @@ def run_zensical(config: Config, out: Path, *, strict: bool) -> None:
                                                       "--engine mkdocs")
 
 
-def _site_stamp(config: Config, site_dir: Path, strict: bool) -> str:
+def _site_stamp(cache: Cache, config: Config, site_dir: Path, strict: bool) -> str:
     """What a built site depends on besides docs_dir: the MkDocs config, the theme overrides,
     where it was built and for which address, and the versions of what built it. A rebuild
     may let MkDocs rebuild only changed pages (dirty) only when this is unchanged. Folders
-    count relative to the config's folder: a fresh clone elsewhere with the cache restored
-    (the publish workflow) builds incrementally too."""
+    count as the cache names them (``Cache.where``): a fresh clone elsewhere with the cache
+    restored (the publish workflow) builds incrementally too."""
     digest = hashlib.sha256()
-    project = Path(config.config_file).resolve().parent
-
-    def where(folder: Path) -> str:
-        folder = Path(folder).resolve()
-        return folder.relative_to(project).as_posix() if project in folder.parents \
-            or folder == project else str(folder)
-
-    parts = [where(config.docs_dir), where(site_dir), str(config.site_url), str(strict)]
+    parts = [cache.where(config.docs_dir), cache.where(site_dir), str(config.site_url),
+             str(strict)]
     for package in ("paper-digest", "mkdocs", "mkdocs-material", "markdown", "pymdown-extensions",
                     "jinja2"):
         try:
@@ -608,13 +602,13 @@ def _build(content: Path, *, config_file: Path | None, out: Path | None, site_ur
                              html=html, full=full, progress=progress, engine=engine)
 
 
-def _inputs(content: Path, config: Config, site_dir: Path, strict: bool, html: bool,
-            engine: str) -> str:
+def _inputs(cache: Cache, content: Path, config: Config, site_dir: Path, strict: bool,
+            html: bool, engine: str) -> str:
     """A fingerprint of everything a build reads: the archive's and the taxonomy's bytes, the
     topic model, the config, the templates, this package's code and the versions of what
     builds, where it builds and for which address."""
     digest = hashlib.sha256(repr((html, engine, strict)).encode())
-    digest.update(_site_stamp(config, site_dir, strict).encode())
+    digest.update(_site_stamp(cache, config, site_dir, strict).encode())
     digest.update(tags_version(content).encode())
     digest_files(digest, read_folder(config.templates))
     folder = Path(content) / archive_store.DIGESTS
@@ -645,7 +639,7 @@ def _outputs_hold(cache: Cache, folder: Path, root: str) -> bool:
 
 def _build_locked(content: Path, config: Config, cache: Cache, *, site_dir: Path, strict: bool,
                   html: bool, full: bool, progress: Progress, engine: str) -> BuildResult:
-    inputs = _inputs(content, config, site_dir, strict, html, engine)
+    inputs = _inputs(cache, content, config, site_dir, strict, html, engine)
     # A project may build into more than one place (digest serve builds apart): each place
     # has its own rows.
     key = f"last build {cache.where(config.docs_dir)} {cache.where(site_dir) if html else ''}"
@@ -721,12 +715,12 @@ def _build_inputs(content: Path, config: Config, cache: Cache, *, site_dir: Path
                 pages_written.append(path)
 
             rendered = render_site(site, trusted, sink=write_page)
-            files: dict[str, bytes] = {}
             fingerprints = dict(rendered.inputs)
             detail.append(f"{len(pages_written)} Markdown pages rendered, "
                           f"{len(rendered.kept)} kept")
         with _stage(progress, "feeds") as detail:
             following, prints = feeds_job.result()
+            files: dict[str, bytes] = {}
             for path, data in site_assets(config.templates).items():
                 following[path] = data
                 prints[path] = hashlib.sha256(data).hexdigest()
@@ -781,7 +775,7 @@ def _build_html(site: Site, config: Config, cache: Cache, *, site_dir: Path, str
     """MkDocs (or Zensical) on what changed, the sitemap and the search bundles, written
     into a stage and committed into the site (see sitedir)."""
     from generator import search
-    stamp = _site_stamp(config, site_dir, strict) + engine
+    stamp = _site_stamp(cache, config, site_dir, strict) + engine
     recorded = cache.outputs(site_root(cache, site_dir))
     stamp_key = f"site stamp {cache.where(site_dir)}"
     incremental = (engine == "mkdocs" and not full and cache.get(stamp_key) == stamp
