@@ -42,7 +42,6 @@ from generator.files import (
     walk_files,
 )
 from generator.layout import DUMP, Site, gather, url_of
-from generator.similarity import by_authors
 from generator.tagging import ModelNeeded, load_taxonomy
 from generator.textfeatures import Reference
 
@@ -182,17 +181,21 @@ BY_AUTHORS = 3
 def relate(site: Site, taxonomy, previous: dict | None = None) -> tuple[dict, dict, dict]:
     """Related papers (weighing words against the topic model's fixed reference, when there
     is one), papers by the same authors, and what the next build can reuse (``previous`` is
-    that of the last build; see similarity.relate)."""
+    that of the last build, by kind, "papers" and "authored"; see similarity.relate and
+    similarity.same_authors)."""
     model = taxonomy.model
     reference = Reference(model.reference_papers, model.reference_frequency) \
         if model and model.reference_papers else None
     papers = list(site.papers)
+    previous = previous or {}
     found = similarity.relate(papers, site.config.related_papers, reference,
-                              (previous or {}).get("papers"))
+                              previous.get("papers"))
+    authored = similarity.same_authors(papers, BY_AUTHORS, found.lists,
+                                       previous.get("authored"))
     version = _version("related", site.config.related_papers, model.reference_frequency
                        if reference else None)
-    return found.lists, by_authors(papers, BY_AUTHORS, found.lists), {
-        "version": version, "papers": found.state}
+    return found.lists, authored.lists, {
+        "version": version, "papers": found.state, "authored": authored.state}
 
 
 def _write_doc(docs_dir: Path, path: str, data: bytes) -> None:
@@ -692,11 +695,12 @@ def _build_inputs(content: Path, config: Config, cache: Cache, *, site_dir: Path
     try:
         with _stage(progress, "relate") as detail:
             version = related_version(config, taxonomy)
-            previous = cache.related(version)
-            related, authors, state = relate(site, taxonomy, {"papers": previous})
-            state = state["papers"]
-            cache.put_related(version, state,
-                              [k for k, v in state.items() if previous.get(k) != v])
+            previous = {kind: cache.related(version, table)
+                        for kind, table in (("papers", "related"), ("authored", "authored"))}
+            related, authors, state = relate(site, taxonomy, previous)
+            for kind, table in (("papers", "related"), ("authored", "authored")):
+                cache.put_related(version, state[kind], [
+                    k for k, v in state[kind].items() if previous[kind].get(k) != v], table)
             site = dataclasses.replace(site, related=related, by_authors=authors)
             shown = sum(len(r) for r in related.values())
             detail.append(f"{shown} related papers ({shown / max(len(related), 1):.1f} a paper)")

@@ -7,7 +7,8 @@ What it keeps, each keyed by what it was made from:
   that no command parses a file it has read before (``digest build``, ``list``, ``fetch``,
   ``email``);
 - ``tags``: each paper's tags, by the paper's fingerprint and the taxonomy, model and code;
-- ``related``: each paper's related papers and word vector (see similarity.relate);
+- ``related``: each paper's related papers and word vector (see similarity.relate), and
+  ``authored``: its papers by the same authors (see similarity.same_authors);
 - ``outputs``: each file a build wrote into docs_dir and the site, with its size and
   modification time, and the fingerprint of what a page was made from.
 
@@ -44,8 +45,13 @@ CREATE TABLE IF NOT EXISTS archive (folder TEXT, name TEXT, sha256 TEXT, value B
 CREATE TABLE IF NOT EXISTS tags (version TEXT, fingerprint TEXT, value BLOB, check_ TEXT,
                                  PRIMARY KEY (version, fingerprint));
 CREATE TABLE IF NOT EXISTS related (key TEXT PRIMARY KEY, value BLOB, check_ TEXT);
+CREATE TABLE IF NOT EXISTS authored (key TEXT PRIMARY KEY, value BLOB, check_ TEXT);
 CREATE TABLE IF NOT EXISTS outputs (root TEXT PRIMARY KEY, value BLOB, check_ TEXT);
 """
+
+
+#: The tables of the related-papers states, by kind (see Cache.related).
+_STATES = {"related": "related", "authored": "authored"}
 
 
 def _check(*keys: str, value: bytes) -> str:
@@ -200,29 +206,32 @@ class Cache:
 
     # -- related papers ------------------------------------------------------------------------
 
-    def related(self, version: str) -> dict[str, list]:
-        """The related-papers state of the last build, if made with ``version``."""
-        if self.get("related version") != version:
+    def related(self, version: str, kind: str = "related") -> dict[str, list]:
+        """The state of the last build's related papers (``kind`` "related") or papers by the
+        same authors ("authored"), if made with ``version``."""
+        table = _STATES[kind]
+        if self.get(f"{kind} version") != version:
             return {}
         return {key: value for key, value in self._rows(
-            "SELECT key, value, check_ FROM related", ()) if isinstance(value, list)}
+            f"SELECT key, value, check_ FROM {table}", ()) if isinstance(value, list)}
 
     def put_related(self, version: str, state: dict[str, list],
-                    changed: Iterable[str] | None = None) -> None:
+                    changed: Iterable[str] | None = None, kind: str = "related") -> None:
         """Store the state; with ``changed``, only those keys are written (and keys no longer
         in ``state`` removed)."""
+        table = _STATES[kind]
         with self.transaction():
-            if changed is None or self.get("related version") != version:
-                self._db.execute("DELETE FROM related")
+            if changed is None or self.get(f"{kind} version") != version:
+                self._db.execute(f"DELETE FROM {table}")
                 changed = state.keys()
             else:
-                gone = [(k,) for (k,) in self._db.execute("SELECT key FROM related")
+                gone = [(k,) for (k,) in self._db.execute(f"SELECT key FROM {table}")
                         if k not in state]
-                self._db.executemany("DELETE FROM related WHERE key = ?", gone)
-            self._db.executemany("INSERT OR REPLACE INTO related VALUES (?, ?, ?)", [
+                self._db.executemany(f"DELETE FROM {table} WHERE key = ?", gone)
+            self._db.executemany(f"INSERT OR REPLACE INTO {table} VALUES (?, ?, ?)", [
                 (key, data, _check(key, value=data)) for key in changed
                 for data in [_encode(state[key])]])
-            self.set("related version", version)
+            self.set(f"{kind} version", version)
 
     # -- outputs -------------------------------------------------------------------------------
 

@@ -78,17 +78,6 @@ def _word_matrix(vectors: list[dict[str, float]], reference: Reference):
     return matrix
 
 
-def _rows(rows: list[list[tuple[int, float]]], width: int):
-    """A sparse matrix (CSR) of these rows of (column, value) pairs, columns in order."""
-    import numpy as np
-    from scipy import sparse
-
-    indptr = np.cumsum([0] + [len(r) for r in rows], dtype=np.int64)
-    indices = np.fromiter((j for r in rows for j, _ in r), dtype=np.int32, count=indptr[-1])
-    data = np.fromiter((w for r in rows for _, w in r), dtype=np.float64, count=indptr[-1])
-    return sparse.csr_matrix((data, indices, indptr), shape=(len(rows), max(width, 1)))
-
-
 #: What a shared author counts for "more by these authors": a name alone confuses namesakes,
 #: so it counts 1 and a paper needs two shared names; an account on Hugging Face (an author
 #: who claimed both papers) is one person and counts 2 on its own.
@@ -104,26 +93,56 @@ def author_keys(paper: Paper, accounts: bool = False) -> set[str]:
     return keys
 
 
-def _papers_of_authors(papers: Sequence[Paper], accounts: bool = False) -> dict[str, list[int]]:
-    """Each author's papers, as positions in ``papers``."""
-    by_author: dict[str, list[int]] = {}
-    for i, paper in enumerate(papers):
-        for author in author_keys(paper, accounts):
-            by_author.setdefault(author, []).append(i)
-    return by_author
+@dataclass
+class Authorship:
+    """Who wrote what, as flat arrays: pair p is paper ``rows[p]`` by author ``codes[p]``
+    (``names[codes[p]]``); ``counts[c]`` is the number of papers of author ``c``."""
 
+    rows: object
+    codes: object
+    names: list[str]
+    counts: object
 
-def _author_matrix(papers: Sequence[Paper], by_author: dict[str, list[int]],
-                   accounts: bool = False):
-    """Papers x authors and its transpose, for the authors who can relate papers: on two or
-    more, and on no more than MAX_AUTHOR_PAPERS. A name is 1; with ``accounts``, an account
-    is ``ACCOUNT_WEIGHT``."""
-    authors = {a: j for j, a in enumerate(sorted(
-        a for a, ids in by_author.items() if 1 < len(ids) <= MAX_AUTHOR_PAPERS))}
-    shared = _rows([sorted((authors[a], ACCOUNT_WEIGHT if a.startswith("@") else NAME_WEIGHT)
-                           for a in author_keys(p, accounts) if a in authors)
-                    for p in papers], len(authors))
-    return shared, shared.T.tocsr()
+    @classmethod
+    def of(cls, papers: Sequence[Paper], accounts: bool = False) -> Authorship:
+        import numpy as np
+
+        keys = [author_keys(p, accounts) for p in papers]
+        code: dict[str, int] = {}
+        flat = [code.setdefault(a, len(code)) for authors in keys for a in authors]
+        codes = np.array(flat, dtype=np.int64)
+        rows = np.repeat(np.arange(len(keys), dtype=np.int64),
+                         np.fromiter(map(len, keys), dtype=np.int64, count=len(keys)))
+        return cls(rows, codes, list(code), np.bincount(codes, minlength=len(code)))
+
+    def prolific(self) -> set[str]:
+        """The authors on more than MAX_AUTHOR_PAPERS papers."""
+        import numpy as np
+        return {self.names[c] for c in np.flatnonzero(self.counts > MAX_AUTHOR_PAPERS)}
+
+    def papers_of(self, names: set[str]) -> set[int]:
+        """The papers (positions) of any of these authors."""
+        import numpy as np
+        wanted = np.zeros(len(self.names) + 1, dtype=bool)
+        wanted[[c for c, name in enumerate(self.names) if name in names]] = True
+        return set(np.unique(self.rows[wanted[self.codes]]).tolist())
+
+    def matrix(self, n: int):
+        """Papers x authors and its transpose, for the authors who can relate papers: on two
+        or more, and on no more than MAX_AUTHOR_PAPERS. A name is ``NAME_WEIGHT``, an account
+        (``@account``) ``ACCOUNT_WEIGHT``."""
+        import numpy as np
+        from scipy import sparse
+
+        weight = np.array([ACCOUNT_WEIGHT if a.startswith("@") else NAME_WEIGHT
+                           for a in self.names] + [0.0])
+        usable = (self.counts > 1) & (self.counts <= MAX_AUTHOR_PAPERS)
+        keep = usable[self.codes]
+        shared = sparse.csr_matrix((weight[self.codes[keep]],
+                                    (self.rows[keep], self.codes[keep])),
+                                   shape=(n, max(len(self.names), 1)))
+        shared.sort_indices()
+        return shared, shared.T.tocsr()
 
 
 def fingerprint(paper: Paper) -> str:
@@ -173,17 +192,18 @@ def relate(papers: Sequence[Paper], k: int = 5, reference: Reference | None = No
               for key, fp in zip(keys, prints, strict=True)]
     vectors = [old[1] if old else _vector(p, reference)
                for p, old in zip(papers, reused, strict=True)]
-    by_author = _papers_of_authors(papers)
+    authorship = Authorship.of(papers)
     # An author on more than MAX_AUTHOR_PAPERS papers (a consortium, a placeholder) relates
     # none of them: whether a pair shares an author that counts depends on the archive there,
     # so the papers of an author who just passed the limit are worked out again.
-    prolific = {a for a, papers_of in by_author.items() if len(papers_of) > MAX_AUTHOR_PAPERS}
+    prolific = authorship.prolific()
     was = set(previous.get(PROLIFIC, [None, None, []])[2]) if previous else set()
-    newly = prolific - was
+    flipped = prolific ^ was  # passed the limit, or fell back under it
     # Rows to work out whole: new and changed papers, and lists that held a changed or removed
     # paper; every other list only meets the new and changed papers.
     fresh = {i for i, old in enumerate(reused) if old is None}
-    fresh |= {i for a in newly if previous for i in by_author[a]}
+    if previous and flipped:
+        fresh |= authorship.papers_of(flipped)
     gone = set(previous) - set(keys) - {PROLIFIC} | {keys[i] for i in fresh}
     whole = fresh | {i for i, old in enumerate(reused)
                      if old is not None and any(other in gone for other, _ in old[2])}
@@ -195,7 +215,7 @@ def relate(papers: Sequence[Paper], k: int = 5, reference: Reference | None = No
     # the transpose gives every candidate of those rows with its word score, and its number of
     # shared authors, in one product (scipy's, in C): the cost is the pairs that share a term.
     words = _word_matrix(vectors, reference)
-    shared, shared_t = _author_matrix(papers, by_author)
+    shared, shared_t = authorship.matrix(n)
     words_t = words.T.tocsr()
     # Topics as bit masks: the cosine of two tag sets is the shared bits over the root of the
     # product of their sizes.
@@ -256,41 +276,102 @@ def by_authors(papers: Sequence[Paper], k: int = 5,
     """For each paper key, up to ``k`` other papers by the same authors: sharing an author's
     account, or two author names (see ``NAME_WEIGHT``); most shared first, then newest, then
     key; papers already among its related ones left out."""
+    return same_authors(papers, k, related).lists
+
+
+def _authors_print(paper: Paper) -> str:
+    """What a paper's place on other papers' "more by these authors" lists depends on."""
+    return hashlib.sha1(repr((sorted(author_keys(paper, accounts=True)),
+                              paper.last_seen.toordinal())).encode()).hexdigest()[:16]
+
+
+def same_authors(papers: Sequence[Paper], k: int = 5,
+                 related: dict[str, tuple[str, ...]] | None = None,
+                 previous: dict[str, list] | None = None) -> Related:
+    """``by_authors``, with what the next run can reuse (``state``: by paper key, its
+    ``_authors_print``, the related papers it left out, and its list). With ``previous`` (the
+    state of an earlier run with the same k), only the lists that may differ are worked out:
+    those of new and changed papers, of their co-authors' papers, of papers whose related
+    list changed or whose list held a changed or removed paper, and of the papers of authors
+    who passed MAX_AUTHOR_PAPERS or fell back under it. A list depends on nothing else."""
     import numpy as np
 
     related = related or {}
+    previous = previous or {}
     papers = list(papers)
     n = len(papers)
     keys = [p.key for p in papers]
     index = {key: i for i, key in enumerate(keys)}
-    by_author = _papers_of_authors(papers, accounts=True)
-    shared, shared_t = _author_matrix(papers, by_author, accounts=True)
+    prints = [_authors_print(p) for p in papers]
+    skips = [list(related.get(key, ())) for key in keys]
+    authorship = Authorship.of(papers, accounts=True)
+    prolific = authorship.prolific()
+    reused = [old if isinstance(old, list) and len(old) == 3 and old[0] == fp else None
+              for fp, old in zip(prints, map(previous.get, keys), strict=True)]
+    changed = {i for i, old in enumerate(reused) if old is None}
+    gone = set(previous) - set(keys) - {PROLIFIC}
+    whole = set(changed)
+    if previous:
+        # The co-authors of a new or changed paper, and the papers of an author who passed the
+        # limit or fell back under it.
+        touched = np.zeros(len(authorship.names) + 1, dtype=bool)
+        touched[authorship.codes[np.isin(authorship.rows, list(changed))]] = True
+        whole |= set(authorship.rows[touched[authorship.codes]].tolist())
+        was = previous.get(PROLIFIC, [None, None, []])[2]
+        whole |= authorship.papers_of(prolific ^ set(was if isinstance(was, list) else ()))
+        whole |= {i for i, old in enumerate(reused) if old is not None and (
+            old[1] != skips[i] or any(o in gone or index.get(o) in changed for o in old[2]))}
+    else:
+        whole = set(range(n))
+    out: dict[str, tuple[str, ...]] = {}
+    state: dict[str, list] = {}
+    for i, key in enumerate(keys):
+        if i not in whole:
+            out[key], state[key] = tuple(reused[i][2]), reused[i]
+    rows = np.array(sorted(whole), dtype=np.int64)
+    if len(rows):
+        found = _same_authors_of(rows, papers, keys, index, authorship, k, related)
+        for i, listed in zip(rows.tolist(), found, strict=True):
+            out[keys[i]] = tuple(listed)
+            state[keys[i]] = [prints[i], skips[i], listed]
+    state[PROLIFIC] = ["", [], sorted(prolific)]
+    return Related({key: out[key] for key in keys}, state)
+
+
+def _same_authors_of(rows, papers: list[Paper], keys: list[str], index: dict[str, int],
+                     authorship: Authorship, k: int,
+                     related: dict[str, tuple[str, ...]]) -> list[list[str]]:
+    """The "more by these authors" list of each paper in ``rows`` (positions, ascending)."""
+    import numpy as np
+
+    n = len(papers)
+    shared, shared_t = authorship.matrix(n)
     # Newest first, then by key: a paper's place in that order settles ties of shared authors.
     order = sorted(range(n), key=lambda j: (-papers[j].last_seen.toordinal(), keys[j]))
     place = np.empty(n, dtype=np.int64)
     place[order] = np.arange(n)
     # Itself and its related papers, as codes of (row, column) pairs to leave out.
-    skip = np.array(sorted({i * n + j for i, key in enumerate(keys)
-                            for j in [i, *(index[o] for o in related.get(key, ()) if o in index)]}),
+    skip = np.array(sorted({i * n + j for i in rows.tolist() for j in
+                            [i, *(index[o] for o in related.get(keys[i], ()) if o in index)]}),
                     dtype=np.int64)
-    out = {}
-    for block in np.array_split(np.arange(n), max(1, n // BLOCK_ROWS)):
+    found: list[list[str]] = []
+    for block in np.array_split(rows, max(1, len(rows) // BLOCK_ROWS)):
         counts = (shared[block] @ shared_t).tocsr()
         owners = np.repeat(block, np.diff(counts.indptr))
         others, count = counts.indices.astype(np.int64), counts.data
         keep = count >= SAME_AUTHORS
         owners, others, count = owners[keep], others[keep], count[keep]
         codes = owners * n + others
-        found = np.minimum(np.searchsorted(skip, codes), len(skip) - 1)
-        keep = skip[found] != codes
+        at = np.minimum(np.searchsorted(skip, codes), len(skip) - 1)
+        keep = skip[at] != codes
         owners, others, count = owners[keep], others[keep], count[keep]
         rank = count * (n + 1) - place[others]  # more shared authors first, then newer
         # By owner, then best first: each owner's first k.
-        order = np.lexsort((-rank, owners))
-        owners, others = owners[order], others[order]
+        by_rank = np.lexsort((-rank, owners))
+        owners, others = owners[by_rank], others[by_rank]
         starts = np.searchsorted(owners, block)
         ends = np.minimum(np.searchsorted(owners, block, side="right"), starts + k)
         listed = others.tolist()
-        for i, begin, stop in zip(block.tolist(), starts.tolist(), ends.tolist(), strict=True):
-            out[keys[i]] = tuple(keys[j] for j in listed[begin:stop])
-    return out
+        found.extend([keys[j] for j in listed[begin:stop]]
+                     for begin, stop in zip(starts.tolist(), ends.tolist(), strict=True))
+    return found

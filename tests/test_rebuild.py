@@ -247,6 +247,7 @@ DAMAGES = {
         _first(f"{CACHE}/search/*/bundle/fragment/*")(p)),
     "tags of the wrong shape": _sql("UPDATE tags SET value = '{\"a\": 1}'"),
     "related rows garbled": _sql("UPDATE related SET value = 'nonsense'"),
+    "authored rows garbled": _sql("UPDATE authored SET value = 'nonsense'"),
     "archive rows of the wrong shape": _sql("UPDATE archive SET value = '[1, 2]'"),
     "outputs rows garbled": _sql("UPDATE outputs SET value = '[\"x\"]'"),
     "a page in the site truncated": lambda p: _truncate(_first("site/papers/*/index.html")(p)),

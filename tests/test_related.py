@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
+from collections import Counter
 
 import pytest
 
@@ -12,7 +13,7 @@ from conftest import all_labels
 from generator import similarity
 from generator.evaluation import score_related
 from generator.records import Appearance, Paper
-from generator.similarity import by_authors, relate, related_papers
+from generator.similarity import by_authors, relate, related_papers, same_authors
 from generator.tagging import Tagger
 from generator.textfeatures import Reference
 
@@ -131,6 +132,9 @@ def test_an_author_on_too_many_papers_relates_none(monkeypatch):
     again = relate(team, 5, previous=before.state)
     assert again.lists == relate(team, 5).lists
     assert all(found == () for found in again.lists.values())
+    # And back under the limit (a paper removed): the consortium counts again.
+    back = relate(team[:3], 5, previous=again.state)
+    assert back.lists == before.lists
 
 
 @pytest.mark.parametrize("block", [1, 2, 500])
@@ -139,6 +143,47 @@ def test_blocks_of_any_size_give_the_same_lists(labelled, monkeypatch, block):
     reference = Reference(model.reference_papers, model.reference_frequency)
     tagged = Tagger(labelled["taxonomy"]).tag_all(labelled["papers"])[:120]
     whole = relate(tagged, 5, reference).lists
+    authored = by_authors(tagged, 3, whole)
     monkeypatch.setattr(similarity, "BLOCK_ROWS", block)
     assert relate(tagged, 5, reference).lists == whole
-    assert by_authors(tagged, 3, whole) == by_authors(tagged, 3, whole)
+    assert by_authors(tagged, 3, whole) == authored
+
+
+def test_more_by_these_authors_reusing_the_last_run_gives_what_a_whole_run_gives(
+        labelled, monkeypatch):
+    """A rebuild works out again only the "more by these authors" lists that may differ; after
+    new papers, an edited and a removed one, a paper seen again, changed related lists and an
+    author passing the limit and falling back under it, its lists are those of a whole run."""
+    monkeypatch.setattr(similarity, "MAX_AUTHOR_PAPERS", 6)
+    papers = sorted(labelled["papers"], key=lambda p: (p.first_seen, p.key))
+    authors = Counter(a for p in papers for a in set(p.authors))
+    busy = next(a for a, n in authors.most_common() if n == 6 and a not in papers[5].authors)
+    related = {p.key: tuple(q.key for q in papers[i + 1:i + 3]) for i, p in enumerate(papers)}
+    old = papers[:-40]
+    last = same_authors(old, 3, related)
+    assert sum(map(bool, last.lists.values())) > 50
+    # A busy author's next paper takes them past the limit; one of their papers loses an
+    # author, another is seen again on a later day; one paper goes; some related lists change.
+    theirs = [p for p in old if busy in p.authors]
+    later = Appearance(papers[-1].last_seen + datetime.timedelta(days=1), 1)
+    now = list(papers[-40:]) + [p for p in old if p.key != old[5].key]
+    now += [dataclasses.replace(theirs[0], key="busy-next", title="Another one")]
+    edits = {theirs[1].key: dataclasses.replace(theirs[1], authors=tuple(
+                 a for a in theirs[1].authors if a != busy)[1:] + (busy,)),
+             theirs[2].key: dataclasses.replace(theirs[2], appearances=(*theirs[2].appearances,
+                                                                         later))}
+    now = [edits.get(p.key, p) for p in now]
+    # Related lists that now hold the first paper of a paper's "more by these authors" list.
+    changed_related = dict(related, **{key: (listed[0],) for key, listed in
+                                       sorted(last.lists.items())[:200] if listed})
+    again = same_authors(now, 3, changed_related, last.state)
+    assert again.lists == by_authors(now, 3, changed_related)
+    assert set(again.state) - {"prolific authors"} == {p.key for p in now}
+    assert busy in again.state["prolific authors"][2]
+    # The author falls back under the limit: their papers may list each other again.
+    back = [p for p in now if p.key != "busy-next"]
+    assert same_authors(back, 3, changed_related, again.state).lists == by_authors(
+        back, 3, changed_related)
+    # With nothing changed, the last run's lists are kept as they were.
+    assert same_authors(back, 3, changed_related, same_authors(back, 3, changed_related).state
+                        ).state == same_authors(back, 3, changed_related).state
