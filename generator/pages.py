@@ -313,17 +313,20 @@ def render_site(site: Site, previous: dict[str, str] | None = None,
         return whole[0]
 
     def render(template: str, path: str, view: Shows | None = None, *,
-               described: object = None, **context) -> None:
+               described: object = None, seen: object = None, **context) -> None:
         """Render, unless the page in docs_dir was made from the same inputs. ``view`` is
         what the template sees of the site: the PageView of a ``Shows``, or None for the
         whole site. ``described`` is what the fingerprint says of ``context`` when the caller
-        knows it more cheaply than ``prints.describe`` (it must cover all of it)."""
+        knows it more cheaply than ``prints.describe`` (it must cover all of it), and
+        ``seen`` what it says of the view (it must cover the slugs and topic names shown)."""
         digest = base.copy()
         # What a view shows is text: the slugs of the papers it links to and the names of the
         # topics it shows.
-        seen = whole_site() if view is None else (
-            tuple((p.key, slugs[p.key]) for p in view.linked),
-            tuple((t, topics.get(t)) for t in sorted({t for p in view.tagged for t in p.tags})))
+        if seen is None:
+            seen = whole_site() if view is None else (
+                tuple((p.key, slugs[p.key]) for p in view.linked),
+                tuple((t, topics.get(t))
+                      for t in sorted({t for p in view.tagged for t in p.tags})))
         if described is None:
             described = prints.describe(context)
         digest.update(repr((template, path, seen, described)).encode(
@@ -360,15 +363,28 @@ def render_site(site: Site, previous: dict[str, str] | None = None,
                newer=digests[index - 1].date if index > 0 else None,
                older=digests[index + 1].date if index + 1 < len(digests) else None)
     by_key, paper_print = site.by_key, prints.paper
+    cards: dict[str, str] = {}
+
+    def card(paper: Paper) -> str:
+        """All a paper page can show of a paper: its print (all of its fields), its slug and
+        the names of its topics; worked out once a paper, not once a page that lists it."""
+        found = cards.get(paper.key)
+        if found is None:
+            found = cards[paper.key] = hashlib.blake2b(repr((
+                paper_print(paper), slugs[paper.key],
+                tuple((t, topics.get(t)) for t in sorted(set(paper.tags))))).encode(
+                    "utf-8", "surrogatepass"), digest_size=12).hexdigest()
+        return found
+
     for paper in site.papers:
         related = tuple(by_key[k] for k in site.related.get(paper.key, ()))
         by_authors = tuple(by_key[k] for k in site.by_authors.get(paper.key, ()))
         organization = _organization_link(site, paper)
-        # Papers by their prints, which cover all a template can read of them.
+        # Papers by their cards, which cover all a template can read of them.
         render("paper.md.j2", site.paper_page(paper),
-               Shows((paper, *related, *by_authors), (paper,)),
-               described=(paper_print(paper), tuple(map(paper_print, related)),
-                          tuple(map(paper_print, by_authors)), organization),
+               Shows((paper, *related, *by_authors), (paper,)), seen=(),
+               described=(card(paper), tuple(map(card, related)),
+                          tuple(map(card, by_authors)), organization),
                paper=paper, related=related, by_authors=by_authors, organization=organization)
     for kind in ("week", "month"):
         all_periods = layout.periods(site, kind)
