@@ -173,7 +173,7 @@ def render_topic(site: Site, tag, render) -> None:
     path = layout.tag_page(tag.id)
     render("tag.md.j2", path, _NO_PAPERS, tag=tag, total=len(papers), block=None,
            entries=listing_entries(site, newest, path), first=0, last=0,
-           chart=month_chart(layout.topic_months(site, tag.id), tag.name),
+           chart=month_chart(layout.topic_months(site, tag.id), tag.name) if papers else None,
            tops=top_papers(site, papers, path),
            newer=None, older=layout.tag_page(tag.id, blocks) if blocks else None)
     for block in range(1, blocks + 1):

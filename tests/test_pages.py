@@ -423,3 +423,31 @@ def test_a_topic_page_shows_its_most_upvoted_papers_of_the_month_and_the_year(tm
     # Papers of December 2025 are in neither list of 2026.
     assert all(n >= 7 for _, n in listed) and "number 1<" not in year
     assert "## Newest papers" in page
+
+
+def test_a_topic_page_says_how_many_papers_it_lists(tmp_path, monkeypatch):
+    """"12 papers; the newest 5 here" when the page holds only the newest, "12 papers" when it
+    holds them all, and "No papers yet" (no chart of zeros, no empty list) for a new topic."""
+    from generator import layout
+    items = [{"paper": {"id": f"2607.{n:05d}", "title": f"Diffusion model number {n}",
+                        "summary": "We train a diffusion model for image generation."}}
+             for n in range(1, 13)]
+    day = tmp_path / "2026-07-01.json"
+    day.write_text(json.dumps(items), encoding="utf-8")
+    content = tmp_path / "content"
+    ingest_files([day], content=content)
+    shutil.copy(ROOT / "content" / "taxonomy.yaml", content / "taxonomy.yaml")
+    site = load_site(content, load_config(ROOT / "mkdocs.yml", site_url=SITE_URL))
+    full = next(t for t in site.tags if len(site.tag_papers[t.id]) == 12)
+    empty = next(t for t in site.tags if not site.tag_papers[t.id])
+
+    def lead(tag_id: str) -> str:
+        page = render(site, site.config.templates)[f"tags/{tag_id}/index.md"].decode()
+        return page.split('<p class="pd-lead">', 1)[1].split(" Follow this topic", 1)[0], page
+
+    assert lead(full.id)[0].endswith(" 12 papers, newest first.")
+    text, page = lead(empty.id)
+    assert text.endswith(" No papers yet; they will be listed here and in its feeds.")
+    assert "pd-chart" not in page and "paper-list" not in page
+    monkeypatch.setattr(layout, "TOPIC_PAGE_SIZE", 5)
+    assert lead(full.id)[0].endswith(" 12 papers; the newest 5 here, newest first.")
