@@ -29,7 +29,7 @@ from pathlib import Path
 from generator import archive as archive_store
 from generator import similarity, sitedir
 from generator.background import Background
-from generator.cache import FILE, Cache, open_cache
+from generator.cache import FILE, RELATED_KINDS, Cache, open_cache
 from generator.config import PLACEHOLDER_URL, Config, data_root, load_config
 from generator.errors import BuildError, DigestError, write_error
 from generator.files import (
@@ -180,22 +180,19 @@ BY_AUTHORS = 3
 
 def relate(site: Site, taxonomy, previous: dict | None = None) -> tuple[dict, dict, dict]:
     """Related papers (weighing words against the topic model's fixed reference, when there
-    is one), papers by the same authors, and what the next build can reuse (``previous`` is
-    that of the last build, by kind, "papers" and "authored"; see similarity.relate and
-    similarity.same_authors)."""
+    is one), papers by the same authors, and what the next build can reuse, by kind (the
+    cache's RELATED_KINDS: "related", see similarity.relate, and "authored", see
+    similarity.same_authors); ``previous`` is that of the last build."""
     model = taxonomy.model
     reference = Reference(model.reference_papers, model.reference_frequency) \
         if model and model.reference_papers else None
     papers = list(site.papers)
     previous = previous or {}
     found = similarity.relate(papers, site.config.related_papers, reference,
-                              previous.get("papers"))
+                              previous.get("related"))
     authored = similarity.same_authors(papers, BY_AUTHORS, found.lists,
                                        previous.get("authored"))
-    version = _version("related", site.config.related_papers, model.reference_frequency
-                       if reference else None)
-    return found.lists, authored.lists, {
-        "version": version, "papers": found.state, "authored": authored.state}
+    return found.lists, authored.lists, {"related": found.state, "authored": authored.state}
 
 
 def _write_doc(docs_dir: Path, path: str, data: bytes) -> None:
@@ -695,12 +692,11 @@ def _build_inputs(content: Path, config: Config, cache: Cache, *, site_dir: Path
     try:
         with _stage(progress, "relate") as detail:
             version = related_version(config, taxonomy)
-            previous = {kind: cache.related(version, table)
-                        for kind, table in (("papers", "related"), ("authored", "authored"))}
+            previous = {kind: cache.related(version, kind) for kind in RELATED_KINDS}
             related, authors, state = relate(site, taxonomy, previous)
-            for kind, table in (("papers", "related"), ("authored", "authored")):
+            for kind in RELATED_KINDS:
                 cache.put_related(version, state[kind], [
-                    k for k, v in state[kind].items() if previous[kind].get(k) != v], table)
+                    k for k, v in state[kind].items() if previous[kind].get(k) != v], kind)
             site = dataclasses.replace(site, related=related, by_authors=authors)
             shown = sum(len(r) for r in related.values())
             detail.append(f"{shown} related papers ({shown / max(len(related), 1):.1f} a paper)")

@@ -50,8 +50,15 @@ CREATE TABLE IF NOT EXISTS outputs (root TEXT PRIMARY KEY, value BLOB, check_ TE
 """
 
 
-#: The tables of the related-papers states, by kind (see Cache.related).
-_STATES = {"related": "related", "authored": "authored"}
+#: The kinds of related-papers state a build keeps, each in its table of that name (see
+#: Cache.related).
+RELATED_KINDS = ("related", "authored")
+
+
+def _known_kind(kind: str) -> None:
+    """A kind names a table in SQL: only RELATED_KINDS may."""
+    if kind not in RELATED_KINDS:
+        raise ValueError(f"no related-papers state of kind {kind!r}")
 
 
 def _check(*keys: str, value: bytes) -> str:
@@ -209,26 +216,26 @@ class Cache:
     def related(self, version: str, kind: str = "related") -> dict[str, list]:
         """The state of the last build's related papers (``kind`` "related") or papers by the
         same authors ("authored"), if made with ``version``."""
-        table = _STATES[kind]
+        _known_kind(kind)
         if self.get(f"{kind} version") != version:
             return {}
         return {key: value for key, value in self._rows(
-            f"SELECT key, value, check_ FROM {table}", ()) if isinstance(value, list)}
+            f"SELECT key, value, check_ FROM {kind}", ()) if isinstance(value, list)}
 
     def put_related(self, version: str, state: dict[str, list],
                     changed: Iterable[str] | None = None, kind: str = "related") -> None:
         """Store the state; with ``changed``, only those keys are written (and keys no longer
         in ``state`` removed)."""
-        table = _STATES[kind]
+        _known_kind(kind)
         with self.transaction():
             if changed is None or self.get(f"{kind} version") != version:
-                self._db.execute(f"DELETE FROM {table}")
+                self._db.execute(f"DELETE FROM {kind}")
                 changed = state.keys()
             else:
-                gone = [(k,) for (k,) in self._db.execute(f"SELECT key FROM {table}")
+                gone = [(k,) for (k,) in self._db.execute(f"SELECT key FROM {kind}")
                         if k not in state]
-                self._db.executemany(f"DELETE FROM {table} WHERE key = ?", gone)
-            self._db.executemany(f"INSERT OR REPLACE INTO {table} VALUES (?, ?, ?)", [
+                self._db.executemany(f"DELETE FROM {kind} WHERE key = ?", gone)
+            self._db.executemany(f"INSERT OR REPLACE INTO {kind} VALUES (?, ?, ?)", [
                 (key, data, _check(key, value=data)) for key in changed
                 for data in [_encode(state[key])]])
             self.set(f"{kind} version", version)

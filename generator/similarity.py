@@ -123,6 +123,8 @@ class Authorship:
     def papers_of(self, names: set[str]) -> set[int]:
         """The papers (positions) of any of these authors."""
         import numpy as np
+        if not names:  # the usual case: no author passed the limit or fell back under it
+            return set()
         wanted = np.zeros(len(self.names) + 1, dtype=bool)
         wanted[[c for c, name in enumerate(self.names) if name in names]] = True
         return set(np.unique(self.rows[wanted[self.codes]]).tolist())
@@ -309,20 +311,19 @@ def same_authors(papers: Sequence[Paper], k: int = 5,
     reused = [old if isinstance(old, list) and len(old) == 3 and old[0] == fp else None
               for fp, old in zip(prints, map(previous.get, keys), strict=True)]
     changed = {i for i, old in enumerate(reused) if old is None}
-    gone = set(previous) - set(keys) - {PROLIFIC}
-    whole = set(changed)
-    if previous:
-        # The co-authors of a new or changed paper, and the papers of an author who passed the
-        # limit or fell back under it.
+    if not previous:
+        whole = set(range(n))
+    else:
+        # New and changed papers, the co-authors of one, and the papers of an author who
+        # passed the limit or fell back under it.
+        gone = set(previous) - set(keys) - {PROLIFIC}
         touched = np.zeros(len(authorship.names) + 1, dtype=bool)
         touched[authorship.codes[np.isin(authorship.rows, list(changed))]] = True
-        whole |= set(authorship.rows[touched[authorship.codes]].tolist())
+        whole = changed | set(authorship.rows[touched[authorship.codes]].tolist())
         was = previous.get(PROLIFIC, [None, None, []])[2]
         whole |= authorship.papers_of(prolific ^ set(was if isinstance(was, list) else ()))
         whole |= {i for i, old in enumerate(reused) if old is not None and (
             old[1] != skips[i] or any(o in gone or index.get(o) in changed for o in old[2]))}
-    else:
-        whole = set(range(n))
     out: dict[str, tuple[str, ...]] = {}
     state: dict[str, list] = {}
     for i, key in enumerate(keys):
