@@ -33,6 +33,7 @@ from generator.records import (
     digest_to_data,
     merge_digests,
     merge_paper,
+    source_prints,
 )
 
 DIGESTS = "digests"
@@ -82,7 +83,7 @@ def load(content: Path, *, missing_ok: bool = False, cache: Cache | None = None)
             digest = digest_from_data(row[1], str(path)) if row and row[0] == sha else None
             if digest is not None and digest.date.isoformat() == path.stem:
                 seen[path.name] = row
-                digests.append(digest)
+                digests.append((digest, sha))
                 continue
             # The archive is written as UTF-8; a hand edit in another encoding is an error,
             # not a guess.
@@ -94,7 +95,7 @@ def load(content: Path, *, missing_ok: bool = False, cache: Cache | None = None)
                 raise ParseError(f"the file is named for {path.stem} but holds "
                                  f"date {digest.date}", path=path, line=1,
                                  fix=f"rename it to {digest.date}.yaml or correct the date")
-            digests.append(digest)
+            digests.append((digest, sha))
             seen[path.name] = (sha, digest_to_data(digest))
         except ErrorList as exc:
             errors.extend(exc.errors)
@@ -105,8 +106,10 @@ def load(content: Path, *, missing_ok: bool = False, cache: Cache | None = None)
             {n: s for n, (s, _) in known.items()}:
         with contextlib.suppress(sqlite3.Error):  # a full disk: the cache is only a cache
             cache.put_archive_files(where, seen, known)
-    digests.sort(key=lambda d: d.date)
-    return Archive(digests=tuple(digests), papers=tuple(merge_digests(digests)))
+    digests.sort(key=lambda item: item[0].date)
+    days = tuple(digest for digest, _ in digests)
+    return Archive(digests=days, papers=tuple(merge_digests(days)),
+                   prints=source_prints(digests))
 
 
 def plan_additions(archive: Archive, incoming: list[Digest]) -> list[Digest]:

@@ -345,6 +345,9 @@ class Site:
     by_authors: dict[str, tuple[str, ...]] = dataclasses.field(default_factory=dict)
     #: Each organisation the source named, by identity (``organization_identity``).
     organizations: dict[str, Organization] = dataclasses.field(default_factory=dict)
+    #: Paper key -> the print of the files it was read from (``Archive.prints``); a paper
+    #: without one is printed by its fields.
+    prints: dict[str, str] = dataclasses.field(default_factory=dict)
 
     def organization_of(self, paper: Paper) -> Organization | None:
         if not paper.organization:
@@ -419,7 +422,7 @@ def gather(archive: Archive, taxonomy: Taxonomy, config: Config,
                 tags=tuple(tags), tags_by_id={t.id: t for t in tags},
                 tag_papers={k: tuple(sort_newest_first(v)) for k, v in tag_papers.items()},
                 slugs=slugs, related=related,
-                organizations=organizations_of(papers))
+                organizations=organizations_of(papers), prints=archive.prints)
 
 
 _CODE_HOSTS = ("github.com", "gitlab.com", "bitbucket.org", "codeberg.org", "huggingface.co")

@@ -242,9 +242,13 @@ class Prints:
     its fields, a digest, period or organisation by a digest of what it holds (each worked out
     once a build)."""
 
-    def __init__(self) -> None:
+    def __init__(self, sources: dict[str, str] | None = None) -> None:
         #: id -> (the record, its print): the record is held so that its id is not reused.
         self._records: dict[int, tuple[object, str]] = {}
+        #: Paper key -> the print of the files it was read from (``Site.prints``).
+        self._sources = sources or {}
+        #: Paper key -> (the paper, its print).
+        self._papers: dict[str, tuple[Paper, str]] = {}
 
     def _print(self, record: object, what: object) -> str:
         found = self._records.get(id(record))
@@ -254,7 +258,19 @@ class Prints:
         return found[1]
 
     def paper(self, paper: Paper) -> str:
-        return self._print(paper, paper)
+        found = self._papers.get(paper.key)
+        if found is not None and found[0] is paper:
+            return found[1]
+        # The files a paper was read from stand for all its fields but its tags (which
+        # tagging sets), at a fraction of the cost of printing them.
+        source = self._sources.get(paper.key)
+        if source is None:
+            printed = self._print(paper, paper)
+        else:
+            printed = hashlib.blake2b(f"{source} {paper.tags!r}".encode(
+                "utf-8", "surrogatepass"), digest_size=12).hexdigest()
+        self._papers[paper.key] = (paper, printed)
+        return printed
 
     def describe(self, value: object) -> object:
         """``value`` with every record replaced by its print: as much as a template can read
@@ -263,7 +279,9 @@ class Prints:
         if kind in _PLAIN:
             return value
         if kind is Paper:
-            return ("paper", self.paper(value))
+            found = self._papers.get(value.key)
+            return ("paper", found[1] if found is not None and found[0] is value
+                    else self.paper(value))
         if kind is tuple or kind is list:
             return tuple(map(self.describe, value))
         if isinstance(value, dict):
@@ -299,7 +317,7 @@ def render_site(site: Site, previous: dict[str, str] | None = None,
     previous = previous or {}
     base = _inputs_digest(site)
     slugs, topics = site.slugs, {t.id: t.name for t in site.tags}
-    prints = Prints()
+    prints = Prints(site.prints)
     inputs: dict[str, str] = {}
     kept = set()
     whole: list[str] = []
@@ -312,6 +330,25 @@ def render_site(site: Site, previous: dict[str, str] | None = None,
                     "utf-8", "surrogatepass"), digest_size=16).hexdigest())
         return whole[0]
 
+    by_key, paper_print = site.by_key, prints.paper
+    # All a page can show of a paper: its print (all of its fields), its slug and the names
+    # of its topics; worked out once a paper, not once a page that shows it.
+    cards = {paper.key: hashlib.blake2b(repr((
+        paper_print(paper), slugs[paper.key],
+        tuple(map(topics.get, paper.tags)))).encode(
+            "utf-8", "surrogatepass"), digest_size=12).hexdigest() for paper in site.papers}
+    card = cards.__getitem__
+
+    def fingerprint(template: str, path: str, seen: object, described: object) -> bool:
+        """Record the page's fingerprint; whether the page in docs_dir was made from it."""
+        digest = base.copy()
+        digest.update(repr((template, path, seen, described)).encode("utf-8", "surrogatepass"))
+        inputs[path] = digest.hexdigest()
+        if previous.get(path) == inputs[path]:
+            kept.add(path)
+            return True
+        return False
+
     def render(template: str, path: str, view: Shows | None = None, *,
                described: object = None, seen: object = None, **context) -> None:
         """Render, unless the page in docs_dir was made from the same inputs. ``view`` is
@@ -319,22 +356,17 @@ def render_site(site: Site, previous: dict[str, str] | None = None,
         whole site. ``described`` is what the fingerprint says of ``context`` when the caller
         knows it more cheaply than ``prints.describe`` (it must cover all of it), and
         ``seen`` what it says of the view (it must cover the slugs and topic names shown)."""
-        digest = base.copy()
-        # What a view shows is text: the slugs of the papers it links to and the names of the
-        # topics it shows.
+        # What a view shows of a paper is in its card (the slug of a paper linked to, the
+        # names of the topics of a paper tagged).
         if seen is None:
             seen = whole_site() if view is None else (
-                tuple((p.key, slugs[p.key]) for p in view.linked),
-                tuple((t, topics.get(t))
-                      for t in sorted({t for p in view.tagged for t in p.tags})))
-        if described is None:
-            described = prints.describe(context)
-        digest.update(repr((template, path, seen, described)).encode(
-            "utf-8", "surrogatepass"))
-        inputs[path] = digest.hexdigest()
-        if previous.get(path) == inputs[path]:
-            kept.add(path)
-            return
+                tuple(card(p.key) for p in view.linked),
+                None if view.tagged is view.linked else tuple(card(p.key) for p in view.tagged))
+        if not fingerprint(template, path, seen,
+                           prints.describe(context) if described is None else described):
+            write(template, path, view, context)
+
+    def write(template: str, path: str, view: Shows | None, context: dict) -> None:
         try:
             text = env.get_template(template).render(
                 {"site": site if view is None else PageView.of(site, view.linked, view.tagged),
@@ -362,30 +394,23 @@ def render_site(site: Site, previous: dict[str, str] | None = None,
                Shows(digest.papers, digest.papers), digest=digest,
                newer=digests[index - 1].date if index > 0 else None,
                older=digests[index + 1].date if index + 1 < len(digests) else None)
-    by_key, paper_print = site.by_key, prints.paper
-    cards: dict[str, str] = {}
-
-    def card(paper: Paper) -> str:
-        """All a paper page can show of a paper: its print (all of its fields), its slug and
-        the names of its topics; worked out once a paper, not once a page that lists it."""
-        found = cards.get(paper.key)
-        if found is None:
-            found = cards[paper.key] = hashlib.blake2b(repr((
-                paper_print(paper), slugs[paper.key],
-                tuple((t, topics.get(t)) for t in sorted(set(paper.tags))))).encode(
-                    "utf-8", "surrogatepass"), digest_size=12).hexdigest()
-        return found
-
+    related_of, authors_of = site.related, site.by_authors
     for paper in site.papers:
-        related = tuple(by_key[k] for k in site.related.get(paper.key, ()))
-        by_authors = tuple(by_key[k] for k in site.by_authors.get(paper.key, ()))
+        key = paper.key
+        related_keys = related_of.get(key, ())
+        author_keys = authors_of.get(key, ())
         organization = _organization_link(site, paper)
+        path = site.paper_page(paper)
         # Papers by their cards, which cover all a template can read of them.
-        render("paper.md.j2", site.paper_page(paper),
-               Shows((paper, *related, *by_authors), (paper,)), seen=(),
-               described=(card(paper), tuple(map(card, related)),
-                          tuple(map(card, by_authors)), organization),
-               paper=paper, related=related, by_authors=by_authors, organization=organization)
+        if fingerprint("paper.md.j2", path, (), (
+                card(key), tuple(map(card, related_keys)), tuple(map(card, author_keys)),
+                organization)):
+            continue
+        related = tuple(by_key[k] for k in related_keys)
+        by_authors = tuple(by_key[k] for k in author_keys)
+        write("paper.md.j2", path, Shows((paper, *related, *by_authors), (paper,)),
+              {"paper": paper, "related": related, "by_authors": by_authors,
+               "organization": organization})
     for kind in ("week", "month"):
         all_periods = layout.periods(site, kind)
         for index, period in enumerate(all_periods):

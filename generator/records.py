@@ -173,6 +173,9 @@ class Archive:
     digests: tuple[Digest, ...]
     #: Every paper once, newest first (see ``sort_newest_first``).
     papers: tuple[Paper, ...]
+    #: Paper key -> a print of every file the paper was read from (their bytes, oldest
+    #: first): it changes whenever the paper as merged may (see ``source_prints``).
+    prints: dict[str, str] = field(default_factory=dict, compare=False)
 
 
 def digest_to_data(digest: Digest) -> dict:
@@ -256,6 +259,19 @@ def merge_digests(digests: Iterable[Digest]) -> list[Paper]:
             papers[paper.key] = merge_paper(papers[paper.key], paper) if paper.key in papers \
                 else paper
     return sort_newest_first(papers.values())
+
+
+def source_prints(digests: Iterable[tuple[Digest, str]]) -> dict[str, str]:
+    """Paper key -> a print of the files it was read from, given each digest with a digest of
+    its file's bytes. A merged paper is made only of the days it appears in (see
+    :func:`merge_digests`), so the print changes whenever the paper may: it stands for all of
+    its fields but its tags, without reading them."""
+    files: dict[str, list[str]] = {}
+    for digest, sha in sorted(digests, key=lambda item: item[0].date or datetime.date.min):
+        for paper in digest.papers:
+            files.setdefault(paper.key, []).append(sha)
+    return {key: hashlib.blake2b(" ".join(shas).encode(), digest_size=12).hexdigest()
+            for key, shas in files.items()}
 
 
 def sort_newest_first(papers: Iterable[Paper]) -> list[Paper]:

@@ -247,3 +247,27 @@ def test_the_archive_index_writes_only_the_days_that_changed(tmp_path):
     untouched = [d.name for d in days[3:]]
     assert {n: after[n] for n in untouched} == {n: before[n] for n in untouched}
     assert archive_store.load(content, cache=cache) == archive_store.load(content)
+
+
+def test_a_papers_print_changes_with_the_files_it_was_read_from_and_no_other(tmp_path):
+    """Pages are fingerprinted by the print of the files a paper was read from instead of
+    its fields: the print must change when any day that lists the paper changes, and only
+    then, with or without the parsed-days index."""
+    from generator.cache import Cache
+
+    content = tmp_path / "content"
+    shutil.copytree(ROOT / "content", content)
+    cache = Cache(tmp_path / "cache")
+    before = archive_store.load(content, cache=cache)
+    assert set(before.prints) == {p.key for p in before.papers}
+    assert before.prints == archive_store.load(content).prints
+    repeated = next(p for p in before.papers if len(p.dates) > 1)
+    day = content / "digests" / f"{repeated.dates[0]}.yaml"
+    on_that_day = {p.key for p in next(d for d in before.digests
+                                       if d.date == repeated.dates[0]).papers}
+    text = day.read_text(encoding="utf-8")
+    day.write_text(text.replace("rank: 2\n", "rank: 2 \n", 1), encoding="utf-8")
+    after = archive_store.load(content, cache=cache)
+    changed = {k for k in before.prints if after.prints.get(k) != before.prints[k]}
+    assert changed == on_that_day and repeated.key in changed
+    assert after.prints == archive_store.load(content).prints
