@@ -5,7 +5,6 @@ Pure: only processes data. Records are frozen; change one with ``dataclasses.rep
 
 from __future__ import annotations
 
-import copy
 import dataclasses
 import datetime
 import hashlib
@@ -124,8 +123,9 @@ class Paper:
     def with_tags(self, tags: Iterable[str]) -> Paper:
         """The paper with these tags (repeats dropped); the rest is taken as it is, not
         checked again (``dataclasses.replace`` would: a third of what `digest list` costs)."""
-        paper = copy.copy(self)
-        object.__setattr__(paper, "tags", _unique(tags))
+        paper = object.__new__(type(self))
+        paper.__dict__.update(self.__dict__)  # (copy.copy, at a third of its cost)
+        paper.__dict__["tags"] = _unique(tags)
         return paper
 
     @property

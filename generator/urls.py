@@ -28,16 +28,22 @@ def safe_url(url: str | None) -> str | None:
     return None
 
 
+_NOT_SLUG = re.compile(r"[^a-z0-9]+")
+
+
 def slugify(text: str, max_length: int = MAX_SLUG) -> str:
     """A safe file and URL name: ASCII letters, digits and single hyphens.
 
     Text that loses characters on the way (other scripts, emoji) or is cut to ``max_length``
     gets a short hash of the whole text, so different texts keep different slugs."""
-    decomposed = unicodedata.normalize("NFKD", text)
-    ascii_text = decomposed.encode("ascii", "ignore").decode()
-    slug = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
-    # Accents fold away harmlessly (naïve -> naive); letters of other scripts are lost.
-    lossy = any(ch.isalnum() and not ch.isascii() for ch in decomposed)
+    if text.isascii():  # (every arXiv id: NFKD leaves ASCII as it is, and nothing is lost)
+        ascii_text, lossy = text, False
+    else:
+        decomposed = unicodedata.normalize("NFKD", text)
+        ascii_text = decomposed.encode("ascii", "ignore").decode()
+        # Accents fold away harmlessly (naïve -> naive); letters of other scripts are lost.
+        lossy = any(ch.isalnum() and not ch.isascii() for ch in decomposed)
+    slug = _NOT_SLUG.sub("-", ascii_text.lower()).strip("-")
     if len(slug) > max_length:
         slug, lossy = slug[:max_length].rstrip("-"), True
     if not slug or lossy or slug in _RESERVED:
