@@ -188,10 +188,12 @@ def relate(site: Site, taxonomy, previous: dict | None = None) -> tuple[dict, di
         if model and model.reference_papers else None
     papers = list(site.papers)
     previous = previous or {}
+    # Who wrote what, read once for both lists: with accounts, and by name alone.
+    authorship = similarity.Authorship.of(papers, accounts=True)
     found = similarity.relate(papers, site.config.related_papers, reference,
-                              previous.get("related"))
+                              previous.get("related"), authorship)
     authored = similarity.same_authors(papers, BY_AUTHORS, found.lists,
-                                       previous.get("authored"))
+                                       previous.get("authored"), authorship)
     return found.lists, authored.lists, {"related": found.state, "authored": authored.state}
 
 
@@ -603,17 +605,18 @@ def _build(content: Path, *, config_file: Path | None, out: Path | None, site_ur
 
 
 def _inputs(cache: Cache, content: Path, config: Config, site_dir: Path, strict: bool,
-            html: bool, engine: str) -> str:
+            html: bool, engine: str) -> tuple[str, dict[str, str]]:
     """A fingerprint of everything a build reads: the archive's and the taxonomy's bytes, the
     topic model, the config, the templates, this package's code and the versions of what
-    builds, where it builds and for which address."""
+    builds, where it builds and for which address; and the sha256 of each archive file read
+    (by name), which the load then takes instead of reading the files again."""
     digest = hashlib.sha256(repr((html, engine, strict)).encode())
     digest.update(_site_stamp(cache, config, site_dir, strict).encode())
     digest.update(tags_version(content).encode())
     digest_files(digest, read_folder(config.templates))
-    folder = Path(content) / archive_store.DIGESTS
-    digest_files(digest, read_folder(folder, "*.yaml"))
-    return digest.hexdigest()
+    shas = archive_store.file_shas(content)
+    digest.update(repr(sorted(shas.items())).encode())
+    return digest.hexdigest(), shas
 
 
 def docs_root(cache: Cache, config: Config) -> str:
@@ -639,7 +642,7 @@ def _outputs_hold(cache: Cache, folder: Path, root: str) -> bool:
 
 def _build_locked(content: Path, config: Config, cache: Cache, *, site_dir: Path, strict: bool,
                   html: bool, full: bool, progress: Progress, engine: str) -> BuildResult:
-    inputs = _inputs(cache, content, config, site_dir, strict, html, engine)
+    inputs, shas = _inputs(cache, content, config, site_dir, strict, html, engine)
     # A project may build into more than one place (digest serve builds apart): each place
     # has its own rows.
     key = f"last build {cache.where(config.docs_dir)} {cache.where(site_dir) if html else ''}"
@@ -654,19 +657,20 @@ def _build_locked(content: Path, config: Config, cache: Cache, *, site_dir: Path
                            incremental=True, warnings=_warnings(config))
     cache.set(key, None)
     result = _build_inputs(content, config, cache, site_dir=site_dir, strict=strict, html=html,
-                           full=full, progress=progress, engine=engine)
+                           full=full, progress=progress, engine=engine, shas=shas)
     cache.set(key, {"inputs": inputs, "papers": result.papers,
                              "digests": result.digests})
     return result
 
 
 def _build_inputs(content: Path, config: Config, cache: Cache, *, site_dir: Path, strict: bool,
-                  html: bool, full: bool, progress: Progress, engine: str) -> BuildResult:
+                  html: bool, full: bool, progress: Progress, engine: str,
+                  shas: dict[str, str] | None = None) -> BuildResult:
     from generator import search
     from generator.pages import render_site
     with _stage(progress, "load") as detail:
         taxonomy = load_taxonomy(taxonomy_path(content))
-        archive = archive_store.load(Path(content), cache=cache)
+        archive = archive_store.load(Path(content), cache=cache, shas=shas)
         detail.append(f"{len(archive.papers)} papers in {len(archive.digests)} digests, "
                       f"{len(taxonomy.tags)} topics")
     with _stage(progress, "tag") as detail:

@@ -102,6 +102,9 @@ class Authorship:
     codes: object
     names: list[str]
     counts: object
+    #: Whether pair p is a name of the paper's (not only one of its accounts); None when
+    #: every pair is.
+    named: object = None
 
     @classmethod
     def of(cls, papers: Sequence[Paper], accounts: bool = False) -> Authorship:
@@ -113,7 +116,23 @@ class Authorship:
         codes = np.array(flat, dtype=np.int64)
         rows = np.repeat(np.arange(len(keys), dtype=np.int64),
                          np.fromiter(map(len, keys), dtype=np.int64, count=len(keys)))
-        return cls(rows, codes, list(code), np.bincount(codes, minlength=len(code)))
+        named = None
+        if accounts:
+            named = np.fromiter((a in names for p, authors in zip(papers, keys, strict=True)
+                                 for names in [set(p.authors)] for a in authors),
+                                dtype=bool, count=len(flat))
+        return cls(rows, codes, list(code), np.bincount(codes, minlength=len(code)), named)
+
+    def names_only(self) -> Authorship:
+        """Who wrote what by name alone: ``Authorship.of(papers)`` from one made with
+        accounts, without reading the papers again (an account's author counts no paper)."""
+        import numpy as np
+
+        if self.named is None:
+            return self
+        codes = self.codes[self.named]
+        return Authorship(self.rows[self.named], codes, self.names,
+                          np.bincount(codes, minlength=len(self.names)))
 
     def prolific(self) -> set[str]:
         """The authors on more than MAX_AUTHOR_PAPERS papers."""
@@ -175,13 +194,15 @@ def related_papers(papers: Sequence[Paper], k: int = 5, reference: Reference | N
 
 
 def relate(papers: Sequence[Paper], k: int = 5, reference: Reference | None = None,
-           previous: dict[str, list] | None = None) -> Related:
+           previous: dict[str, list] | None = None,
+           authorship: Authorship | None = None) -> Related:
     """Related papers of every paper. With ``previous`` (the ``state`` of an earlier run with
     the same reference and k), only what changed is worked out: the lists of new and changed
     papers, the lists that held a changed or removed paper, and, for every other paper, the
     new papers that score above its list's last. Since a pair's score depends on the two
     papers alone (and whether they are candidates too), that is the result of the whole
-    computation."""
+    computation. ``authorship`` is ``Authorship.of(papers, accounts=True)``, when the caller
+    has it (only its names count here)."""
     import numpy as np
 
     papers = list(papers)
@@ -194,7 +215,7 @@ def relate(papers: Sequence[Paper], k: int = 5, reference: Reference | None = No
               for key, fp in zip(keys, prints, strict=True)]
     vectors = [old[1] if old else _vector(p, reference)
                for p, old in zip(papers, reused, strict=True)]
-    authorship = Authorship.of(papers)
+    authorship = Authorship.of(papers) if authorship is None else authorship.names_only()
     # An author on more than MAX_AUTHOR_PAPERS papers (a consortium, a placeholder) relates
     # none of them: whether a pair shares an author that counts depends on the archive there,
     # so the papers of an author who just passed the limit are worked out again.
@@ -289,13 +310,15 @@ def _authors_print(paper: Paper) -> str:
 
 def same_authors(papers: Sequence[Paper], k: int = 5,
                  related: dict[str, tuple[str, ...]] | None = None,
-                 previous: dict[str, list] | None = None) -> Related:
+                 previous: dict[str, list] | None = None,
+                 authorship: Authorship | None = None) -> Related:
     """``by_authors``, with what the next run can reuse (``state``: by paper key, its
     ``_authors_print``, the related papers it left out, and its list). With ``previous`` (the
     state of an earlier run with the same k), only the lists that may differ are worked out:
     those of new and changed papers, of their co-authors' papers, of papers whose related
     list changed or whose list held a changed or removed paper, and of the papers of authors
-    who passed MAX_AUTHOR_PAPERS or fell back under it. A list depends on nothing else."""
+    who passed MAX_AUTHOR_PAPERS or fell back under it. A list depends on nothing else.
+    ``authorship`` is ``Authorship.of(papers, accounts=True)``, when the caller has it."""
     import numpy as np
 
     related = related or {}
@@ -306,7 +329,8 @@ def same_authors(papers: Sequence[Paper], k: int = 5,
     index = {key: i for i, key in enumerate(keys)}
     prints = [_authors_print(p) for p in papers]
     skips = [list(related.get(key, ())) for key in keys]
-    authorship = Authorship.of(papers, accounts=True)
+    if authorship is None:
+        authorship = Authorship.of(papers, accounts=True)
     prolific = authorship.prolific()
     reused = [old if isinstance(old, list) and len(old) == 3 and old[0] == fp else None
               for fp, old in zip(prints, map(previous.get, keys), strict=True)]

@@ -137,6 +137,31 @@ def test_an_author_on_too_many_papers_relates_none(monkeypatch):
     assert back.lists == before.lists
 
 
+def test_names_alone_read_from_an_authorship_with_accounts_are_the_names_authorship(
+        monkeypatch):
+    """A build reads who wrote what once (with accounts) for both lists; the related papers'
+    view of it by name alone must be what reading the names gives: the same authors on each
+    paper, the same counts (so the same authors over the limit) and the same lists."""
+    monkeypatch.setattr(similarity, "MAX_AUTHOR_PAPERS", 2)
+    papers = [_paper("a", ("Ann", "Bo"), 1, accounts={"Ann": "ann"}),
+              _paper("b", ("Ann", "Bo", "@ann"), 2, accounts={"Bo": "bo"}),
+              _paper("c", ("Cy", "@bo"), 3, accounts={"Cy": "ann"}),
+              _paper("d", ("Ann",), 4), _paper("e", ("Dee", "Bo"), 5, accounts={"Dee": "dee"})]
+    whole = similarity.Authorship.of(papers, accounts=True)
+    derived, direct = whole.names_only(), similarity.Authorship.of(papers)
+
+    def pairs(authorship) -> list[tuple[int, str]]:
+        return sorted(zip(authorship.rows.tolist(),
+                          (authorship.names[c] for c in authorship.codes.tolist()),
+                          strict=True))
+
+    assert pairs(derived) == pairs(direct)
+    assert pairs(whole) != pairs(direct)  # accounts were there to leave out
+    assert derived.prolific() == direct.prolific() == {"Ann", "Bo"}
+    assert whole.prolific() != direct.prolific()
+    assert relate(papers, 3, authorship=whole).lists == relate(papers, 3).lists
+
+
 @pytest.mark.parametrize("block", [1, 2, 500])
 def test_blocks_of_any_size_give_the_same_lists(labelled, monkeypatch, block):
     model = labelled["taxonomy"].model
