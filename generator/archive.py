@@ -56,10 +56,32 @@ def newest_day(content: Path) -> datetime.date | None:
     return max(days, default=None)
 
 
-def load(content: Path, *, missing_ok: bool = False, cache: Cache | None = None) -> Archive:
+def file_shas(content: Path) -> dict[str, str]:
+    """The sha256 of each archive file's bytes, by name; a file that cannot be read is left
+    out (``load`` reports it)."""
+    shas = {}
+    for path in sorted((Path(content) / DIGESTS).glob("*.yaml")):
+        with contextlib.suppress(OSError):
+            shas[path.name] = hashlib.sha256(path.read_bytes()).hexdigest()
+    return shas
+
+
+def _read(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise ParseError(f"cannot read: {exc.strerror or exc}", path=path,
+                         fix="an archive day is a readable YAML file; correct or remove "
+                             "it") from exc
+
+
+def load(content: Path, *, missing_ok: bool = False, cache: Cache | None = None,
+         shas: dict[str, str] | None = None) -> Archive:
     """Read every digest file; report every bad file at once. With ``missing_ok``, a content
     folder that does not exist yet is an empty archive (the first ingest makes it). With a
-    ``cache``, a file whose bytes it has parsed before is not parsed again."""
+    ``cache``, a file whose bytes it has parsed before is not parsed again; with ``shas``
+    (``file_shas`` of a moment before, under the same lock), a file whose sha256 is there and
+    in the cache is not read again either."""
     folder = Path(content) / DIGESTS
     if missing_ok and not Path(content).exists():
         return Archive(digests=(), papers=())
@@ -72,19 +94,19 @@ def load(content: Path, *, missing_ok: bool = False, cache: Cache | None = None)
     seen: dict[str, tuple[str, object]] = {}
     for path in sorted(folder.glob("*.yaml")) if folder.is_dir() else ():
         try:
-            try:
-                data = path.read_bytes()
-            except OSError as exc:
-                raise ParseError(f"cannot read: {exc.strerror or exc}", path=path,
-                                 fix="an archive day is a readable YAML file; correct or "
-                                     "remove it") from exc
-            sha = hashlib.sha256(data).hexdigest()
             row = known.get(path.name)
+            sha, data = (shas or {}).get(path.name), None
+            if sha is None or not row or row[0] != sha:
+                data = _read(path)
+                sha = hashlib.sha256(data).hexdigest()
             digest = digest_from_data(row[1], str(path)) if row and row[0] == sha else None
             if digest is not None and digest.date.isoformat() == path.stem:
                 seen[path.name] = row
                 digests.append((digest, sha))
                 continue
+            if data is None:  # the cache's row is unusable: the file is read after all
+                data = _read(path)
+                sha = hashlib.sha256(data).hexdigest()
             # The archive is written as UTF-8; a hand edit in another encoding is an error,
             # not a guess.
             text, _ = decode(data, str(path), latin1_ok=False)

@@ -271,3 +271,34 @@ def test_a_papers_print_changes_with_the_files_it_was_read_from_and_no_other(tmp
     changed = {k for k in before.prints if after.prints.get(k) != before.prints[k]}
     assert changed == on_that_day and repeated.key in changed
     assert after.prints == archive_store.load(content).prints
+
+
+def test_a_build_reads_each_unchanged_archive_file_once(tmp_path, monkeypatch):
+    """A build hashes every archive file to know whether anything changed; the load that
+    follows takes those hashes and reads again only the files the index does not hold as
+    they are, and gives the archive a plain load gives."""
+    from generator.cache import Cache
+
+    content = tmp_path / "content"
+    shutil.copytree(ROOT / "content", content)
+    cache = Cache(tmp_path / "cache")
+    archive_store.load(content, cache=cache)
+    days = sorted((content / "digests").glob("*.yaml"))
+    edited = days[-1]
+    edited.write_text(edited.read_text(encoding="utf-8").replace("rank: 1\n", "rank: 1 \n", 1),
+                      encoding="utf-8")
+    shas = archive_store.file_shas(content)
+    assert len(shas) == len(days)
+    read: list[str] = []
+    original = Path.read_bytes
+
+    def counted(self):
+        read.append(self.name)
+        return original(self)
+
+    monkeypatch.setattr(Path, "read_bytes", counted)
+    archive = archive_store.load(content, cache=cache, shas=shas)
+    assert read == [edited.name]
+    monkeypatch.setattr(Path, "read_bytes", original)
+    assert archive == archive_store.load(content)
+    assert archive.prints == archive_store.load(content).prints
