@@ -75,6 +75,16 @@ def _read(path: Path) -> bytes:
                              "it") from exc
 
 
+def _parsed_before(row: tuple[str, object] | None, sha: str | None,
+                   path: Path) -> Digest | None:
+    """The day the cache's ``row`` holds for ``path``, if it was parsed from bytes of this
+    ``sha`` and is usable."""
+    if sha is None or not row or row[0] != sha:
+        return None
+    digest = digest_from_data(row[1], str(path))
+    return digest if digest is not None and digest.date.isoformat() == path.stem else None
+
+
 def load(content: Path, *, missing_ok: bool = False, cache: Cache | None = None,
          shas: dict[str, str] | None = None) -> Archive:
     """Read every digest file; report every bad file at once. With ``missing_ok``, a content
@@ -95,18 +105,16 @@ def load(content: Path, *, missing_ok: bool = False, cache: Cache | None = None,
     for path in sorted(folder.glob("*.yaml")) if folder.is_dir() else ():
         try:
             row = known.get(path.name)
-            sha, data = (shas or {}).get(path.name), None
-            if sha is None or not row or row[0] != sha:
+            sha = (shas or {}).get(path.name)
+            digest = _parsed_before(row, sha, path)
+            if digest is None:  # not given, changed since, or the cache's row is unusable
                 data = _read(path)
                 sha = hashlib.sha256(data).hexdigest()
-            digest = digest_from_data(row[1], str(path)) if row and row[0] == sha else None
-            if digest is not None and digest.date.isoformat() == path.stem:
+                digest = _parsed_before(row, sha, path)
+            if digest is not None:
                 seen[path.name] = row
                 digests.append((digest, sha))
                 continue
-            if data is None:  # the cache's row is unusable: the file is read after all
-                data = _read(path)
-                sha = hashlib.sha256(data).hexdigest()
             # The archive is written as UTF-8; a hand edit in another encoding is an error,
             # not a guess.
             text, _ = decode(data, str(path), latin1_ok=False)

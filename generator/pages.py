@@ -238,9 +238,10 @@ _PLAIN = frozenset({str, int, float, bool, type(None), datetime.date})
 
 
 class Prints:
-    """What a page's fingerprint says of the records it shows: a paper by a digest of all of
-    its fields, a digest, period or organisation by a digest of what it holds (each worked out
-    once a build)."""
+    """What a page's fingerprint says of the records it shows: a paper by a digest of the
+    files it was read from and its tags (of all its fields when it has no such print), a
+    digest, period or organisation by a digest of what it holds (each worked out once a
+    build)."""
 
     def __init__(self, sources: dict[str, str] | None = None) -> None:
         #: id -> (the record, its print): the record is held so that its id is not reused.
@@ -279,9 +280,7 @@ class Prints:
         if kind in _PLAIN:
             return value
         if kind is Paper:
-            found = self._papers.get(value.key)
-            return ("paper", found[1] if found is not None and found[0] is value
-                    else self.paper(value))
+            return ("paper", self.paper(value))
         if kind is tuple or kind is list:
             return tuple(map(self.describe, value))
         if isinstance(value, dict):
