@@ -84,10 +84,17 @@ def _word_matrix(vectors: list[dict[str, float]], reference: Reference):
 NAME_WEIGHT, ACCOUNT_WEIGHT, SAME_AUTHORS = 1.0, 2.0, 2.0
 
 
+def name_key(name: str) -> str:
+    """An author's name as a key. An account's key starts with "@", so a name that starts with
+    "@" (or with the backslash that marks it) gets a backslash in front: a literal "@ann" in a
+    list of names and the account "ann" are never one author."""
+    return "\\" + name if name[:1] in ("@", "\\") else name
+
+
 def author_keys(paper: Paper, accounts: bool = False) -> set[str]:
-    """A paper's authors by name; with ``accounts``, also the accounts of those who claimed
-    it (``@account``)."""
-    keys = set(paper.authors)
+    """A paper's authors by name (``name_key``); with ``accounts``, also the accounts of those
+    who claimed it (``@account``)."""
+    keys = set(map(name_key, paper.authors))
     if accounts:
         keys.update(f"@{account}" for _, account in paper.author_accounts)
     return keys
@@ -119,7 +126,7 @@ class Authorship:
         named = None
         if accounts:
             named = np.fromiter((a in names for p, authors in zip(papers, keys, strict=True)
-                                 for names in [set(p.authors)] for a in authors),
+                                 for names in [set(map(name_key, p.authors))] for a in authors),
                                 dtype=bool, count=len(flat))
         return cls(rows, codes, list(code), np.bincount(codes, minlength=len(code)), named)
 

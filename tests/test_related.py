@@ -119,6 +119,22 @@ def test_more_by_these_authors_needs_an_account_or_two_names_then_ranks():
         "b-same-day", "old-one", "both")
 
 
+def test_a_name_that_looks_like_an_account_is_not_that_account():
+    """An account is keyed "@account": a paper whose list of names holds a literal "@ann" is
+    not by the person who claimed a paper with the account "ann" (which alone would count as
+    the same author), nor is a name "\\@ann" the name "@ann"."""
+    papers = [_paper("claimed", ("Ann", "Xu"), 1, accounts={"Ann": "ann"}),
+              _paper("literal", ("@ann", "\\@bo"), 2),
+              _paper("also-claimed", ("Ann Lee",), 3, accounts={"Ann Lee": "ann"}),
+              _paper("other-literal", ("\\@ann", "@bo"), 4)]
+    found = by_authors(papers, 5)
+    assert found["claimed"] == ("also-claimed",)  # the account, shared, still counts
+    assert found["literal"] == () and found["other-literal"] == ()
+    assert similarity.author_keys(papers[1], accounts=True).isdisjoint(
+        similarity.author_keys(papers[0], accounts=True)
+        | similarity.author_keys(papers[3], accounts=True))
+
+
 def test_an_author_on_too_many_papers_relates_none(monkeypatch):
     monkeypatch.setattr(similarity, "MAX_AUTHOR_PAPERS", 3)
     # One topic, nothing else in common: only the shared author makes them candidates.
@@ -146,7 +162,8 @@ def test_names_alone_read_from_an_authorship_with_accounts_are_the_names_authors
     papers = [_paper("a", ("Ann", "Bo"), 1, accounts={"Ann": "ann"}),
               _paper("b", ("Ann", "Bo", "@ann"), 2, accounts={"Bo": "bo"}),
               _paper("c", ("Cy", "@bo"), 3, accounts={"Cy": "ann"}),
-              _paper("d", ("Ann",), 4), _paper("e", ("Dee", "Bo"), 5, accounts={"Dee": "dee"})]
+              _paper("d", ("Ann",), 4, accounts={"Ann": "ann"}),
+              _paper("e", ("Dee", "Bo"), 5, accounts={"Dee": "dee"})]
     whole = similarity.Authorship.of(papers, accounts=True)
     derived, direct = whole.names_only(), similarity.Authorship.of(papers)
 
