@@ -403,7 +403,7 @@ def gather(archive: Archive, taxonomy: Taxonomy, config: Config,
             ids.append(tag_id)
         return paper if tuple(ids) == paper.tags else paper.with_tags(ids)
 
-    papers = tagger.tag_all([tag_ids(p) for p in archive.papers])
+    papers = tagger.tag_all([tag_ids(p) for p in archive.papers], archive.prints)
     by_key = {p.key: p for p in papers}
     digests = tuple(
         Digest(date=d.date, papers=tuple(by_key[p.key] for p in d.papers), source=d.source,

@@ -22,7 +22,7 @@ from generator.errors import BuildError
 from generator.files import digest_code, digest_files, read_folder
 from generator.layout import Site
 from generator.markup import attribute_url, front_matter, href, html_text, md
-from generator.records import Digest, Paper
+from generator.records import Digest, Paper, printed_from
 
 
 def make_environment(templates: Path) -> jinja2.Environment:
@@ -264,12 +264,7 @@ class Prints:
             return found[1]
         # The files a paper was read from stand for all its fields but its tags (which
         # tagging sets), at a fraction of the cost of printing them.
-        source = self._sources.get(paper.key)
-        if source is None:
-            printed = self._print(paper, paper)
-        else:
-            printed = hashlib.blake2b(f"{source} {paper.tags!r}".encode(
-                "utf-8", "surrogatepass"), digest_size=12).hexdigest()
+        printed = printed_from(self._sources, paper, paper.tags) or self._print(paper, paper)
         self._papers[paper.key] = (paper, printed)
         return printed
 

@@ -10,7 +10,7 @@ import datetime
 import hashlib
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 # ASCII digits only: a fullwidth or Arabic-Indic "2502.00001" is not an arXiv id (it would
@@ -272,6 +272,17 @@ def source_prints(digests: Iterable[tuple[Digest, str]]) -> dict[str, str]:
             files.setdefault(paper.key, []).append(sha)
     return {key: hashlib.blake2b(" ".join(shas).encode(), digest_size=12).hexdigest()
             for key, shas in files.items()}
+
+
+def printed_from(sources: Mapping[str, str] | None, paper: Paper, *more: object) -> str | None:
+    """A print of ``paper`` and ``more`` from the print of the files it was read from
+    (``sources``: see :func:`source_prints`), or None when there is none: a few bytes to hash
+    in place of all of the paper's fields."""
+    source = sources.get(paper.key) if sources else None
+    if source is None:
+        return None
+    return hashlib.blake2b(repr((source, *more)).encode("utf-8", "surrogatepass"),
+                           digest_size=12).hexdigest()
 
 
 def sort_newest_first(papers: Iterable[Paper]) -> list[Paper]:

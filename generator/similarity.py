@@ -27,10 +27,10 @@ import hashlib
 import heapq
 import itertools
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from generator.records import Paper
+from generator.records import Paper, printed_from
 from generator.textfeatures import Reference, related_terms
 
 #: Terms kept per paper.
@@ -202,21 +202,23 @@ def related_papers(papers: Sequence[Paper], k: int = 5, reference: Reference | N
 
 def relate(papers: Sequence[Paper], k: int = 5, reference: Reference | None = None,
            previous: dict[str, list] | None = None,
-           authorship: Authorship | None = None) -> Related:
+           authorship: Authorship | None = None,
+           sources: Mapping[str, str] | None = None) -> Related:
     """Related papers of every paper. With ``previous`` (the ``state`` of an earlier run with
     the same reference and k), only what changed is worked out: the lists of new and changed
     papers, the lists that held a changed or removed paper, and, for every other paper, the
     new papers that score above its list's last. Since a pair's score depends on the two
     papers alone (and whether they are candidates too), that is the result of the whole
     computation. ``authorship`` is ``Authorship.of(papers, accounts=True)``, when the caller
-    has it (only its names count here)."""
+    has it (only its names count here). ``sources`` (``records.source_prints``) stands for
+    a paper's fields but its tags in its fingerprint."""
     import numpy as np
 
     papers = list(papers)
     n = len(papers)
     reference = reference or Reference.of(papers)
     previous = previous or {}
-    prints = [fingerprint(p) for p in papers]
+    prints = [printed_from(sources, p, "related", p.tags) or fingerprint(p) for p in papers]
     keys = [p.key for p in papers]
     reused = [previous.get(key) if previous.get(key, [None])[0] == fp else None
               for key, fp in zip(keys, prints, strict=True)]
@@ -318,14 +320,17 @@ def _authors_print(paper: Paper) -> str:
 def same_authors(papers: Sequence[Paper], k: int = 5,
                  related: dict[str, tuple[str, ...]] | None = None,
                  previous: dict[str, list] | None = None,
-                 authorship: Authorship | None = None) -> Related:
+                 authorship: Authorship | None = None,
+                 sources: Mapping[str, str] | None = None) -> Related:
     """``by_authors``, with what the next run can reuse (``state``: by paper key, its
     ``_authors_print``, the related papers it left out, and its list). With ``previous`` (the
     state of an earlier run with the same k), only the lists that may differ are worked out:
     those of new and changed papers, of their co-authors' papers, of papers whose related
     list changed or whose list held a changed or removed paper, and of the papers of authors
     who passed MAX_AUTHOR_PAPERS or fell back under it. A list depends on nothing else.
-    ``authorship`` is ``Authorship.of(papers, accounts=True)``, when the caller has it."""
+    ``authorship`` is ``Authorship.of(papers, accounts=True)``, when the caller has it;
+    ``sources`` (``records.source_prints``) stands for a paper's authors and days in its
+    print."""
     import numpy as np
 
     related = related or {}
@@ -334,7 +339,7 @@ def same_authors(papers: Sequence[Paper], k: int = 5,
     n = len(papers)
     keys = [p.key for p in papers]
     index = {key: i for i, key in enumerate(keys)}
-    prints = [_authors_print(p) for p in papers]
+    prints = [printed_from(sources, p, "authored") or _authors_print(p) for p in papers]
     skips = [list(related.get(key, ())) for key in keys]
     if authorship is None:
         authorship = Authorship.of(papers, accounts=True)

@@ -22,7 +22,7 @@ import hashlib
 import itertools
 import re
 import string
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING
 from generator import yamlfile
 from generator.errors import ConfigError, raise_all
 from generator.ingest.clean import decode
-from generator.records import Paper
+from generator.records import Paper, printed_from
 
 if TYPE_CHECKING:
     from generator.topicmodel import TopicModel
@@ -457,10 +457,13 @@ class Tagger:
         """The paper with its tags: those set by hand, then the matched ones."""
         return self.tag_all([paper])[0]
 
-    def tag_all(self, papers: Iterable[Paper]) -> list[Paper]:
-        """``tag`` of many papers; those tagged before (``known``) are not weighed again."""
+    def tag_all(self, papers: Iterable[Paper],
+                sources: Mapping[str, str] | None = None) -> list[Paper]:
+        """``tag`` of many papers; those tagged before (``known``) are not weighed again. A
+        paper is known by the print of the files it was read from (``sources``, see
+        ``records.source_prints``) and its tags set by hand, else by ``fingerprint``."""
         papers = list(papers)
-        keys = [fingerprint(p) for p in papers]
+        keys = [printed_from(sources, p, p.tags) or fingerprint(p) for p in papers]
         todo = {key: paper for key, paper in zip(keys, papers, strict=True)
                 if key not in self.known}
         # A block at a time: the evidence and the probabilities of a block are dropped before

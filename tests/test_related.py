@@ -90,6 +90,38 @@ def test_reusing_the_last_run_gives_what_a_whole_run_gives(labelled):
     assert set(again.state) - {"prolific authors"} == {p.key for p in now}
 
 
+def test_lists_kept_by_the_print_of_the_files_a_paper_was_read_from(labelled):
+    """A build knows a paper by the print of the files it was read from (``Site.prints``),
+    which changes with any field but the tags, and by its tags: an edited paper, a paper
+    tagged anew from the same files and a paper seen on one more day are worked out again,
+    and both kinds of list equal a whole run's."""
+    model = labelled["taxonomy"].model
+    reference = Reference(model.reference_papers, model.reference_frequency)
+    tagged = Tagger(labelled["taxonomy"]).tag_all(labelled["papers"])
+
+    def files(papers):  # stands for the bytes of the days each paper was read from
+        return {p.key: repr((p.title, p.abstract, p.authors, p.appearances)) for p in papers}
+
+    old, new = tagged[:-30], tagged[-30:]
+    last = relate(old, 5, reference, sources=files(old))
+    authored = same_authors(old, 3, last.lists, sources=files(old))
+    retag = next(p for p in old[6:] if last.lists[p.key] and "robotics" not in p.tags)
+    alone = next(p for p in old[6:] if authored.lists[p.key] and p.key != retag.key)
+    later = Appearance(max(p.last_seen for p in tagged) + datetime.timedelta(days=1), 1)
+    edits = {old[3].key: dataclasses.replace(old[3], abstract="We study video. " * 5),
+             retag.key: dataclasses.replace(retag, tags=("robotics",)),
+             old[5].key: dataclasses.replace(old[5], appearances=(*old[5].appearances, later)),
+             alone.key: dataclasses.replace(alone, authors=("Somebody Else",),
+                                            author_accounts=())}
+    now = new + [edits.get(p.key, p) for p in old]
+    again = relate(now, 5, reference, last.state, sources=files(now))
+    assert again.lists == relate(now, 5, reference).lists
+    assert again.lists[retag.key] != last.lists[retag.key]
+    authored_again = same_authors(now, 3, again.lists, authored.state, sources=files(now))
+    assert authored_again.lists == by_authors(now, 3, again.lists)
+    assert authored_again.lists[alone.key] == ()
+
+
 def _paper(key: str, authors: tuple[str, ...], day: int, abstract: str = "",
            accounts: dict[str, str] | None = None) -> Paper:
     return Paper(key=key, title=f"Paper {key}", abstract=abstract or f"About {key}.",
