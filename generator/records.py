@@ -275,13 +275,14 @@ def source_prints(digests: Iterable[tuple[Digest, str]]) -> dict[str, str]:
 
 
 def printed_from(sources: Mapping[str, str] | None, paper: Paper, *more: object) -> str | None:
-    """A print of ``paper`` and ``more`` from the print of the files it was read from
-    (``sources``: see :func:`source_prints`), or None when there is none: a few bytes to hash
-    in place of all of the paper's fields."""
+    """A print of ``paper`` and ``more`` from its key and the print of the files it was read
+    from (``sources``: see :func:`source_prints`), or None when there is none: a few bytes to
+    hash in place of all of the paper's fields. The papers of one file share that file's
+    print: the key tells them apart."""
     source = sources.get(paper.key) if sources else None
     if source is None:
         return None
-    return hashlib.blake2b(repr((source, *more)).encode("utf-8", "surrogatepass"),
+    return hashlib.blake2b(repr((paper.key, source, *more)).encode("utf-8", "surrogatepass"),
                            digest_size=12).hexdigest()
 
 

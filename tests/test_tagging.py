@@ -181,6 +181,22 @@ def test_tagging_in_blocks_tags_every_paper_as_one_at_a_time(monkeypatch):
     assert sum(1 for p in alone if p.tags) >= 20
 
 
+def test_papers_known_by_the_print_of_their_files_get_their_own_tags():
+    """A build knows a paper it tagged before by the print of the files it was read from (all
+    the papers of one day share that file's print) and its key: each paper gets the tags it
+    gets alone, and a second build reuses them all."""
+    archive = archive_store.load(ROOT / "content")
+    assert len(set(archive.prints.values())) < len(archive.papers) / 10  # a print a file
+    alone = Tagger(TAXONOMY).tag_all(archive.papers)
+    known: dict[str, tuple[str, ...]] = {}
+    assert Tagger(TAXONOMY, known=known).tag_all(archive.papers, archive.prints) == alone
+    assert len(known) == len(archive.papers)
+    assert len({p.tags for p in alone}) > 50
+    again = Tagger(TAXONOMY, known=dict(known))
+    again._scored_all = None  # nothing is weighed again
+    assert again.tag_all(archive.papers, archive.prints) == alone
+
+
 def test_default_taxonomy_is_broad():
     ids = {t.id for t in TAXONOMY.tags}
     assert len(ids) >= 30
