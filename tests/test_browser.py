@@ -365,7 +365,9 @@ BROKEN_WORDS = """() => {
 @pytest.mark.parametrize("viewport_name,viewport", [("desktop", DESKTOP), ("phone", PHONE)])
 def test_no_page_scrolls_sideways_breaks_a_word_or_logs_an_error(served_sample, browser,
                                                                   viewport_name, viewport):
-    """Every kind of page at 1280 and 390 px; a screenshot of each goes to tests/artifacts/."""
+    """Every kind of page at 1280 and 390 px; a screenshot of each goes to tests/artifacts/.
+    The footer's text starts where the article's does (it touched the screen's edge at 390
+    px)."""
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     watched = Watched(browser, viewport)
     try:
@@ -375,6 +377,9 @@ def test_no_page_scrolls_sideways_breaks_a_word_or_logs_an_error(served_sample, 
             width = watched.page.evaluate("document.documentElement.scrollWidth")
             assert width <= viewport["width"], (name, width)
             assert watched.page.evaluate(BROKEN_WORDS) == [], name
+            edges = watched.page.evaluate("""() => ['article', '.pd-footer p'].map(
+                s => Math.round(document.querySelector(s).getBoundingClientRect().left))""")
+            assert edges[0] == edges[1] > 0, (name, edges)
             watched.page.screenshot(path=str(ARTIFACTS / f"{name}-{viewport_name}.png"))
     finally:
         watched.close()
