@@ -115,7 +115,9 @@ def _load_site(content: Path, config: Config, related: dict[str, tuple[str, ...]
     # The topic model (0.2 s to read) only if a paper is not tagged in the cache yet.
     taxonomy = load_taxonomy(taxonomy_path(content), model_later=related == {})
     archive = archive_store.load(content, cache=cache)
-    site, weighed, version = _gather_tagged(content, archive, taxonomy, config, cache, related)
+    # Only a build drops the tags no paper asked for (the cache is the build's).
+    site, weighed, version, _ = _gather_tagged(content, archive, taxonomy, config, cache,
+                                               related)
     if weighed:
         with contextlib.suppress(sqlite3.Error):  # a full disk: the cache is only a cache
             cache.put_tags(version, weighed)
@@ -123,10 +125,12 @@ def _load_site(content: Path, config: Config, related: dict[str, tuple[str, ...]
 
 
 def _gather_tagged(content: Path, archive, taxonomy, config: Config, cache: Cache,
-                   related: dict | None) -> tuple[Site, dict[str, tuple[str, ...]], str]:
+                   related: dict | None
+                   ) -> tuple[Site, dict[str, tuple[str, ...]], str, list[str]]:
     """``gather`` with the tags the cache holds for this taxonomy, model and code: the site,
-    the tags of the papers weighed now (for the cache), and that tags version. A taxonomy
-    read with ``model_later`` gets its model once a paper needs weighing."""
+    the tags of the papers weighed now (for the cache), that tags version, and the keys of
+    the cache's tags no paper asked for. A taxonomy read with ``model_later`` gets its model
+    once a paper needs weighing."""
     version = tags_version(content)
     tags_known = cache.tags(version)
     before = set(tags_known)
@@ -135,7 +139,8 @@ def _gather_tagged(content: Path, archive, taxonomy, config: Config, cache: Cach
     except ModelNeeded:
         site = gather(archive, load_taxonomy(taxonomy_path(content)), config, related=related,
                       tags_known=tags_known)
-    return site, {k: v for k, v in tags_known.items() if k not in before}, version
+    return site, {k: v for k, v in tags_known.items() if k not in before}, version, \
+        sorted(before - set(tags_known))
 
 
 @contextlib.contextmanager
@@ -721,9 +726,9 @@ def _build_inputs(content: Path, config: Config, cache: Cache, *, site_dir: Path
         detail.append(f"{len(archive.papers)} papers in {len(archive.digests)} digests, "
                       f"{len(taxonomy.tags)} topics")
     with _stage(progress, "tag") as detail:
-        site, weighed, tag_version = _gather_tagged(content, archive, taxonomy, config, cache,
-                                                    related={})
-        cache.put_tags(tag_version, weighed)
+        site, weighed, tag_version, unused = _gather_tagged(content, archive, taxonomy, config,
+                                                            cache, related={})
+        cache.put_tags(tag_version, weighed, removed=unused)
         tagged = sum(bool(p.tags) for p in site.papers)
         detail.append(f"{tagged} of {len(site.papers)} papers tagged, {len(weighed)} weighed")
     docs_dir = config.docs_dir

@@ -203,10 +203,14 @@ class Cache:
             (version,))
             if isinstance(value, list) and all(isinstance(t, str) for t in value)}
 
-    def put_tags(self, version: str, tags: dict[str, tuple[str, ...]]) -> None:
-        """Add the tags of papers tagged now; rows of other versions go."""
+    def put_tags(self, version: str, tags: dict[str, tuple[str, ...]],
+                 removed: Iterable[str] = ()) -> None:
+        """Add the tags of papers tagged now; the ``removed`` ones and rows of other versions
+        go."""
         with self.transaction():
             self._db.execute("DELETE FROM tags WHERE version != ?", (version,))
+            self._db.executemany("DELETE FROM tags WHERE version = ? AND fingerprint = ?",
+                                 [(version, fingerprint) for fingerprint in removed])
             self._db.executemany("INSERT OR REPLACE INTO tags VALUES (?, ?, ?, ?)", [
                 (version, fingerprint, data, _check(version, fingerprint, value=data))
                 for fingerprint, value in tags.items() for data in [_encode(list(value))]])

@@ -383,7 +383,8 @@ def gather(archive: Archive, taxonomy: Taxonomy, config: Config,
            tags_known: dict[str, tuple[str, ...]] | None = None) -> Site:
     """Tag every paper and work out slugs, tag listings and related papers. ``tags_known``
     (see ``Tagger.tag``) holds the tags of papers tagged before with this taxonomy and model;
-    it is added to."""
+    it is added to, and what none of these papers asked for leaves it (a paper read again
+    from a changed file is known by a new print)."""
     tagger = Tagger(taxonomy, known=tags_known)
     tags = list(taxonomy.tags)
     known = {t.id for t in tags}
@@ -404,6 +405,9 @@ def gather(archive: Archive, taxonomy: Taxonomy, config: Config,
         return paper if tuple(ids) == paper.tags else paper.with_tags(ids)
 
     papers = tagger.tag_all([tag_ids(p) for p in archive.papers], archive.prints)
+    if tags_known is not None:
+        for key in set(tags_known) - tagger.used:
+            del tags_known[key]
     by_key = {p.key: p for p in papers}
     digests = tuple(
         Digest(date=d.date, papers=tuple(by_key[p.key] for p in d.papers), source=d.source,

@@ -288,6 +288,8 @@ class Tagger:
         #: Tags already worked out, by ``fingerprint`` of the paper (a build keeps them from
         #: the last, for this taxonomy and model only); added to by ``tag``.
         self.known = known if known is not None else {}
+        #: The keys of ``known`` that ``tag_all`` asked for.
+        self.used: set[str] = set()
         #: Decides the topics it knows with the phrases' evidence; the others go by phrases.
         self.model = taxonomy.model if use_model else None
         self._model_later = use_model and taxonomy.model_later
@@ -464,6 +466,7 @@ class Tagger:
         ``records.source_prints``) and its tags set by hand, else by ``fingerprint``."""
         papers = list(papers)
         keys = [printed_from(sources, p, p.tags) or fingerprint(p) for p in papers]
+        self.used.update(keys)
         todo = {key: paper for key, paper in zip(keys, papers, strict=True)
                 if key not in self.known}
         # A block at a time: the evidence and the probabilities of a block are dropped before

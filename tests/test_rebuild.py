@@ -83,6 +83,28 @@ def test_nothing_new_reuses_everything(tmp_path):
     assert [p for p in after if after[p] != before[p] and p.startswith("papers/")] == []
 
 
+def test_a_day_read_again_leaves_one_row_of_tags_a_paper(tmp_path):
+    """Tags are kept by the print of the files a paper was read from: a day file whose bytes
+    change (a list read again, a comment) gives its papers new prints, and the rows of the
+    old ones go, so that the cache does not grow with every refresh of a day."""
+    import sqlite3
+
+    from generator.build import build
+    from generator.config import load_config
+
+    project = make_project(tmp_path / "project")
+    config = project / "mkdocs.yml"
+    docs = project / "build" / "docs"
+    first = build(project / "content", config_file=config, html=False, docs_dir=docs)
+    day = project / "content" / "digests" / "2026-04-29.yaml"
+    day.write_text(day.read_text(encoding="utf-8") + "# read again\n", encoding="utf-8")
+    build(project / "content", config_file=config, html=False, docs_dir=docs)
+    cache_file = load_config(config).cache_dir / "cache.sqlite"
+    with sqlite3.connect(cache_file) as db:
+        rows = db.execute("SELECT COUNT(*), COUNT(DISTINCT fingerprint) FROM tags").fetchone()
+    assert rows == (first.papers, first.papers)
+
+
 def test_a_build_from_another_working_folder_reuses_everything(tmp_path, monkeypatch):
     """The cache names the project's folders from where the cache is, not from the working
     folder: `digest build --config elsewhere/mkdocs.yml` finds the rows the last build
