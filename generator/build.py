@@ -716,8 +716,7 @@ def _build_listed(content: Path, config: Config, cache: Cache, *, site_dir: Path
 
 def _build_inputs(content: Path, config: Config, cache: Cache, *, site_dir: Path, strict: bool,
                   html: bool, full: bool, progress: Progress, engine: str,
-                  shas: dict[str, str] | None = None,
-                  listings: _Listings | None = None) -> BuildResult:
+                  listings: _Listings, shas: dict[str, str] | None = None) -> BuildResult:
     from generator import search
     from generator.pages import render_site
     with _stage(progress, "load") as detail:
@@ -736,7 +735,7 @@ def _build_inputs(content: Path, config: Config, cache: Cache, *, site_dir: Path
     # What docs_dir holds, as the cache says and the files confirm: a file whose size or time
     # differs from what the cache recorded is made again.
     manifest = cache.outputs(docs_root(cache, config))
-    on_disk = listings.docs() if listings else walk_files(docs_dir)
+    on_disk = listings.docs()
     trusted = {path: row[0] for path, row in manifest.items()
                if on_disk.get(path) == (row[1], row[2])}
     # Feeds and data, and the search index, need only the tagged papers, not their related
@@ -827,7 +826,7 @@ def _prune(folder: Path, removed: list[str]) -> None:
 def _build_html(site: Site, config: Config, cache: Cache, *, site_dir: Path, strict: bool,
                 full: bool, progress: Progress, engine: str, changed: list[str],
                 removed_docs: list[str], page_paths: list[str], search_job: Background,
-                written: int, kept: int, listings: _Listings | None = None) -> BuildResult:
+                written: int, kept: int, listings: _Listings) -> BuildResult:
     """MkDocs (or Zensical) on what changed, the sitemap and the search bundles, written
     into a stage and committed into the site (see sitedir)."""
     from generator import search
@@ -842,7 +841,7 @@ def _build_html(site: Site, config: Config, cache: Cache, *, site_dir: Path, str
     if incremental:
         # The site as the cache says it was left, checked against the files: a page whose
         # file is missing or differs is built again, a stray file goes.
-        on_disk = listings.site() if listings else walk_files(site_dir)
+        on_disk = listings.site()
         for path, row in recorded.items():
             if on_disk.get(path) != (row[1], row[2]):
                 if path in sources:

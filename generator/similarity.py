@@ -87,7 +87,8 @@ NAME_WEIGHT, ACCOUNT_WEIGHT, SAME_AUTHORS = 1.0, 2.0, 2.0
 def name_key(name: str) -> str:
     """An author's name as a key. An account's key starts with "@", so a name that starts with
     "@" (or with the backslash that marks it) gets a backslash in front: a literal "@ann" in a
-    list of names and the account "ann" are never one author."""
+    list of names and the account "ann" are never one author, and a key is an account's if
+    and only if it starts with "@"."""
     return "\\" + name if name[:1] in ("@", "\\") else name
 
 
@@ -103,15 +104,13 @@ def author_keys(paper: Paper, accounts: bool = False) -> set[str]:
 @dataclass
 class Authorship:
     """Who wrote what, as flat arrays: pair p is paper ``rows[p]`` by author ``codes[p]``
-    (``names[codes[p]]``); ``counts[c]`` is the number of papers of author ``c``."""
+    (``names[codes[p]]``); ``counts[c]`` is the number of papers of author ``c``. An author
+    is an account when its key starts with "@" (see ``name_key``)."""
 
     rows: object
     codes: object
     names: list[str]
     counts: object
-    #: Whether pair p is a name of the paper's (not only one of its accounts); None when
-    #: every pair is.
-    named: object = None
 
     @classmethod
     def of(cls, papers: Sequence[Paper], accounts: bool = False) -> Authorship:
@@ -123,22 +122,25 @@ class Authorship:
         codes = np.array(flat, dtype=np.int64)
         rows = np.repeat(np.arange(len(keys), dtype=np.int64),
                          np.fromiter(map(len, keys), dtype=np.int64, count=len(keys)))
-        named = None
-        if accounts:
-            named = np.fromiter((a in names for p, authors in zip(papers, keys, strict=True)
-                                 for names in [set(map(name_key, p.authors))] for a in authors),
-                                dtype=bool, count=len(flat))
-        return cls(rows, codes, list(code), np.bincount(codes, minlength=len(code)), named)
+        return cls(rows, codes, list(code), np.bincount(codes, minlength=len(code)))
+
+    def _accounts(self):
+        """Whether each author (by code) is an account, not a name."""
+        import numpy as np
+        return np.fromiter((a.startswith("@") for a in self.names), dtype=bool,
+                           count=len(self.names))
 
     def names_only(self) -> Authorship:
         """Who wrote what by name alone: ``Authorship.of(papers)`` from one made with
         accounts, without reading the papers again (an account's author counts no paper)."""
         import numpy as np
 
-        if self.named is None:
+        accounts = self._accounts()
+        if not accounts.any():
             return self
-        codes = self.codes[self.named]
-        return Authorship(self.rows[self.named], codes, self.names,
+        named = ~accounts[self.codes]
+        codes = self.codes[named]
+        return Authorship(self.rows[named], codes, self.names,
                           np.bincount(codes, minlength=len(self.names)))
 
     def prolific(self) -> set[str]:
@@ -162,8 +164,7 @@ class Authorship:
         import numpy as np
         from scipy import sparse
 
-        weight = np.array([ACCOUNT_WEIGHT if a.startswith("@") else NAME_WEIGHT
-                           for a in self.names] + [0.0])
+        weight = np.append(np.where(self._accounts(), ACCOUNT_WEIGHT, NAME_WEIGHT), 0.0)
         usable = (self.counts > 1) & (self.counts <= MAX_AUTHOR_PAPERS)
         keep = usable[self.codes]
         shared = sparse.csr_matrix((weight[self.codes[keep]],
