@@ -24,7 +24,6 @@ term, not with the square of the archive. Ties are broken by key.
 from __future__ import annotations
 
 import hashlib
-import heapq
 import itertools
 import math
 from collections.abc import Mapping, Sequence
@@ -48,12 +47,21 @@ MAX_AUTHOR_PAPERS = 200
 PROLIFIC = "prolific authors"
 
 
+#: ``1 + log n`` for the counts a term has in one paper (any larger is worked out).
+_LOG_COUNT = (0.0, *(1 + math.log(n) for n in range(1, 256)))
+
+
 def _vector(paper: Paper, reference: Reference) -> dict[str, float]:
-    weights = [((1 + math.log(n)) * reference.idf(t), t)
-               for t, n in related_terms(paper).items()]
-    top = heapq.nsmallest(TERMS_PER_PAPER, weights, key=lambda wt: (-wt[0], wt[1]))
+    """The paper's ``TERMS_PER_PAPER`` strongest terms by TF-IDF (ties by term), scaled to
+    length 1."""
+    idf, unseen = reference.idfs()
+    # Negated, so that sorting the pairs puts the strongest first and ties in term order.
+    weights = [(-(_LOG_COUNT[n] if n < len(_LOG_COUNT) else 1 + math.log(n))
+                * idf.get(t, unseen), t) for t, n in related_terms(paper).items()]
+    weights.sort()
+    top = weights[:TERMS_PER_PAPER]
     norm = math.sqrt(sum(w * w for w, _ in top)) or 1.0
-    return {t: round(w / norm, 6) for w, t in top}
+    return {t: round(-w / norm, 6) for w, t in top}
 
 
 def _word_matrix(vectors: list[dict[str, float]], reference: Reference):
@@ -180,6 +188,52 @@ def fingerprint(paper: Paper) -> str:
                               sorted(set(paper.authors)))).encode()).hexdigest()[:16]
 
 
+class _Topics:
+    """The topic part of a pair's score (``TOPIC_WEIGHT`` times the cosine of the two papers'
+    sets of topics), by the papers' positions. An archive has far fewer sets of topics than
+    papers: the sets are numbered, and while there are few, the part for every two sets is
+    worked out once."""
+
+    #: Sets of topics up to which the table of every two is made (8 bytes each pair).
+    TABLE_UP_TO = 2048
+
+    def __init__(self, papers: Sequence[Paper]) -> None:
+        import numpy as np
+
+        found: dict[frozenset[str], int] = {}
+        self.sets = np.fromiter((found.setdefault(frozenset(p.tags), len(found))
+                                 for p in papers), dtype=np.int64, count=len(papers))
+        topic_ids = {t: j for j, t in enumerate(sorted(set().union(*found)))}
+        self.masks = np.zeros((len(found), len(topic_ids) // 64 + 1), dtype=np.uint64)
+        for row, tags in enumerate(found):
+            for t in tags:
+                self.masks[row, topic_ids[t] // 64] |= np.uint64(1 << topic_ids[t] % 64)
+        sizes = np.fromiter(map(len, found), dtype=np.float64, count=len(found))
+        self.inverse_root = np.divide(1.0, np.sqrt(sizes), out=np.zeros(len(found)),
+                                      where=sizes > 0)
+        self.table = None
+        if len(found) <= self.TABLE_UP_TO:
+            every = np.arange(len(found))
+            self.table = self._of_sets(np.repeat(every, len(found)),
+                                       np.tile(every, len(found))).reshape(len(found), -1)
+
+    def _of_sets(self, a, b):
+        import numpy as np
+        both = np.bitwise_count(self.masks[a] & self.masks[b]).sum(axis=1, dtype=np.float64)
+        return TOPIC_WEIGHT * both * self.inverse_root[a] * self.inverse_root[b]
+
+    def score(self, rows, counts, b):
+        """The topic part for the pairs of papers ``rows[r]``, ``b[i]`` (positions), where
+        row ``r`` stands for the next ``counts[r]`` of ``b``."""
+        import numpy as np
+        b = self.sets[b]
+        if self.table is None:
+            return self._of_sets(np.repeat(self.sets[rows], counts), b)
+        # The rows' part of the table, then each pair's place in it.
+        mine = self.table[self.sets[rows]]
+        return mine.ravel()[np.repeat(np.arange(len(rows)) * mine.shape[1], counts) + b]
+
+
 @dataclass
 class Related:
     """Each paper's related papers, and what the next build can reuse of this one's work
@@ -250,43 +304,39 @@ def relate(papers: Sequence[Paper], k: int = 5, reference: Reference | None = No
     words = _word_matrix(vectors, reference)
     shared, shared_t = authorship.matrix(n)
     words_t = words.T.tocsr()
-    # Topics as bit masks: the cosine of two tag sets is the shared bits over the root of the
-    # product of their sizes.
-    topic_ids = {t: j for j, t in enumerate(sorted({t for p in papers for t in p.tags}))}
-    masks = np.zeros((n, len(topic_ids) // 64 + 1), dtype=np.uint64)
-    for i, paper in enumerate(papers):
-        for t in set(paper.tags):
-            masks[i, topic_ids[t] // 64] |= np.uint64(1 << topic_ids[t] % 64)
-    sizes = np.array([len(set(p.tags)) for p in papers], dtype=np.float64)
-    inverse_root = np.divide(1.0, np.sqrt(sizes), out=np.zeros(n), where=sizes > 0)
+    topics = _Topics(papers)
     in_whole = np.zeros(n, dtype=bool)
     in_whole[list(whole)] = True
+    is_fresh = np.zeros(n, dtype=bool)
+    is_fresh[list(fresh)] = True
     lists: dict[int, list[tuple[float, str]]] = {}
     extra: dict[int, list[tuple[float, str]]] = {}
     rows = np.array(sorted(whole), dtype=np.int64)
     for block in np.array_split(rows, max(1, len(rows) // BLOCK_ROWS)):
-        score = ((1 - TOPIC_WEIGHT) * (words[block] @ words_t)
-                 + AUTHOR_BONUS * (shared[block] @ shared_t).minimum(2)).tocsr()
-        owner = np.repeat(block, np.diff(score.indptr))
-        both = np.bitwise_count(masks[owner] & masks[score.indices]).sum(axis=1, dtype=np.float64)
-        score.data += TOPIC_WEIGHT * both * inverse_root[owner] * inverse_root[score.indices]
-        for r, i in enumerate(block.tolist()):
-            begin, stop = score.indptr[r], score.indptr[r + 1]
-            candidates, value = score.indices[begin:stop], score.data[begin:stop]
-            keep = (candidates != i) & (value >= MIN_SCORE)
-            candidates, value = candidates[keep], value[keep]
-            if i in fresh:  # this paper may now be on the lists of the others
-                outside = ~in_whole[candidates]
-                for j, s in zip(candidates[outside].tolist(), value[outside].tolist(),
-                                strict=True):
-                    extra.setdefault(j, []).append((s, keys[i]))
-            if len(candidates) > k:
-                floor = np.partition(value, len(value) - k)[len(value) - k] - 1e-9
-                candidates, value = candidates[value >= floor], value[value >= floor]
-            pairs = sorted(((float(s), keys[j]) for j, s in zip(candidates.tolist(),
-                                                               value.tolist(), strict=True)),
-                           key=_order)
-            lists[i] = pairs[:k]
+        score = words[block] @ words_t
+        score.data *= 1 - TOPIC_WEIGHT
+        score = (score + AUTHOR_BONUS * (shared[block] @ shared_t).minimum(2)).tocsr()
+        counts = np.diff(score.indptr)
+        owner = np.repeat(block, counts)
+        candidates = score.indices
+        value = score.data + topics.score(block, counts, candidates)
+        keep = (candidates != owner) & (value >= MIN_SCORE)
+        owner, candidates, value = owner[keep], candidates[keep], value[keep]
+        new = is_fresh[owner] & ~in_whole[candidates]
+        # A new or changed paper may now be on the lists of the others.
+        for i, j, s in zip(owner[new].tolist(), candidates[new].tolist(), value[new].tolist(),
+                           strict=True):
+            extra.setdefault(j, []).append((s, keys[i]))
+        bounds = np.searchsorted(owner, block, side="right").tolist()
+        begin = 0
+        for i, stop in zip(block.tolist(), bounds, strict=True):
+            mine, score_of = candidates[begin:stop], value[begin:stop]
+            begin = stop
+            if len(mine) > k:
+                floor = np.partition(score_of, len(score_of) - k)[len(score_of) - k] - 1e-9
+                mine, score_of = mine[score_of >= floor], score_of[score_of >= floor]
+            lists[i] = sorted(((s, keys[j]) for j, s in zip(mine.tolist(), score_of.tolist(),
+                                                           strict=True)), key=_order)[:k]
     out: dict[str, tuple[str, ...]] = {}
     state: dict[str, list] = {}
     for i, key in enumerate(keys):

@@ -85,6 +85,7 @@ class Reference:
         self.frequency = frequency
         self._unseen = math.log(self.papers + 1)
         self._common: dict[float, frozenset[str]] = {}
+        self._idfs: dict[str, float] | None = None
 
     @classmethod
     def of(cls, papers: Sequence[Paper], least: int = 3) -> Reference:
@@ -96,6 +97,13 @@ class Reference:
     def idf(self, term: str) -> float:
         d = self.frequency.get(term)
         return math.log((self.papers + 1) / (d + 1)) if d else self._unseen
+
+    def idfs(self) -> tuple[dict[str, float], float]:
+        """``idf`` of every term the reference has, and of any other: for weighing many
+        papers' terms without a call for each."""
+        if self._idfs is None:
+            self._idfs = {t: self.idf(t) for t in self.frequency}
+        return self._idfs, self._unseen
 
     def common_terms(self, share: float) -> frozenset[str]:
         """The terms in more than ``share`` of the papers."""

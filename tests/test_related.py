@@ -223,6 +223,23 @@ def test_blocks_of_any_size_give_the_same_lists(labelled, monkeypatch, block):
     assert by_authors(tagged, 3, whole) == authored
 
 
+def test_the_topic_part_is_the_same_from_the_table_of_sets_and_without_it(labelled,
+                                                                         monkeypatch):
+    """Few sets of topics: their part of the score is worked out once for every two sets;
+    many: pair by pair. Both give every pair the same score, so the same lists and state."""
+    model = labelled["taxonomy"].model
+    reference = Reference(model.reference_papers, model.reference_frequency)
+    tagged = Tagger(labelled["taxonomy"]).tag_all(labelled["papers"])[:200]
+    topics = similarity._Topics(tagged)
+    assert topics.table is not None and len(topics.table) < len(tagged)
+    made = relate(tagged, 5, reference)
+    monkeypatch.setattr(similarity._Topics, "TABLE_UP_TO", 0)
+    assert similarity._Topics(tagged).table is None
+    again = relate(tagged, 5, reference)
+    assert again.lists == made.lists and again.state == made.state
+    assert any(made.lists.values())
+
+
 def test_more_by_these_authors_reusing_the_last_run_gives_what_a_whole_run_gives(
         labelled, monkeypatch):
     """A rebuild works out again only the "more by these authors" lists that may differ; after
