@@ -88,6 +88,59 @@ def put_back(html: str, lifted: dict[str, str]) -> str:
     return re.sub(rf"<p>({nonce}x\d+)</p>", lambda found: lifted[found.group(1)], html)
 
 
+#: A block of plain words that Python-Markdown makes a heading of (levels 2 to 6: a page's
+#: first-level heading gives it its title, so it goes through Markdown).
+_HEADING = re.compile(r"(#{2,6}) ([A-Za-z0-9]+(?: [A-Za-z0-9]+)*)")
+#: The Markdown settings ``headings_only`` knows the output of: MkDocs' defaults and ours.
+KNOWN_MARKDOWN = (["toc", "tables", "fenced_code", "attr_list"], {"toc": {"permalink": False}})
+
+
+def headings_only(markdown: str, lifted: dict[str, str]) -> tuple[str, list[dict]] | None:
+    """What Python-Markdown (with ``KNOWN_MARKDOWN``) makes of a page that ``lift_html`` left
+    as placeholders and headings of plain words alone: (its HTML, the table of contents'
+    tokens). None for any other page, which goes through Markdown."""
+    from markdown.extensions.toc import nest_toc_tokens, slugify, unique
+
+    html, tokens, used, counters = [], [], set(), {}
+    for block in markdown.split("\n\n"):
+        block = block.strip("\n")
+        if not block:
+            continue
+        if block in lifted:
+            html.append(f"<p>{block}</p>")
+            continue
+        heading = _HEADING.fullmatch(block)
+        if heading is None:
+            return None
+        level, text = len(heading.group(1)), heading.group(2)
+        anchor = unique(slugify(text, "-"), used, counters)
+        used.add(anchor)
+        html.append(f'<h{level} id="{anchor}">{text}</h{level}>')
+        tokens.append({"level": level, "id": anchor, "name": text, "html": text,
+                       "data-toc-label": ""})
+    return "\n".join(html), nest_toc_tokens(tokens)
+
+
+def _render_known(page, html: str, tokens: list[dict]):
+    """``Page.render`` for a page whose HTML ``headings_only`` knows: what MkDocs' render
+    sets, without building a Markdown converter for the page."""
+    from mkdocs.structure.toc import get_toc
+
+    def render(config, files) -> None:
+        page.content = html
+        page.toc = get_toc(tokens)
+        page._title_from_render = None
+        page.present_anchor_ids = {token["id"] for token in _flat(tokens)}
+        page.links_to_anchors = {}
+    return render
+
+
+def _flat(tokens: list[dict]):
+    for token in tokens:
+        yield token
+        yield from _flat(token["children"])
+
+
 def theme_stylesheets(theme_dirs, subfolder: str = "") -> list[str]:
     """The theme's main and palette stylesheets (``assets/stylesheets/main.<hash>.min.css``),
     from the first theme folder that has them."""
@@ -126,6 +179,12 @@ class Plugin(BasePlugin):
 
     def on_page_markdown(self, markdown: str, page, config, files) -> str:
         markdown, self._lifted = lift_html(markdown)
+        known = headings_only(markdown, self._lifted) if self._lifted and (
+            [config.markdown_extensions, config.mdx_configs] == list(KNOWN_MARKDOWN)) else None
+        if known is not None:
+            # Most pages (every paper's): Markdown would only wrap the placeholders and make
+            # the headings, so that is done here, and MkDocs' render is this page's.
+            page.render = _render_known(page, *known)
         return markdown
 
     def on_page_content(self, html: str, page, config, files) -> str:

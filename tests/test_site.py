@@ -207,6 +207,38 @@ def test_pages_taken_past_markdown_are_the_bytes_markdown_makes(tmp_path, monkey
     assert [p for p in sites[0] if sites[0][p] != sites[1][p]] == []
 
 
+def test_a_paper_page_is_made_without_markdown_as_markdown_makes_it(labelled):
+    """Past the lifted HTML, a paper page is only headings: the plugin makes its HTML and its
+    table of contents itself (``headings_only``), as Python-Markdown would. On the labelled
+    papers (keywords, summaries, links and all)."""
+    import markdown as markdown_lib
+
+    from generator import archive as archive_store
+    from generator.config import load_config
+    from generator.layout import gather
+    from generator.mkdocs_plugin import KNOWN_MARKDOWN, headings_only, lift_html
+    from generator.pages import render_pages
+    site = gather(archive_store.load(labelled["content"]), labelled["taxonomy"],
+                  load_config(ROOT / "mkdocs.yml", site_url="http://127.0.0.1:1/"), related={})
+    papers = {path: text for path, text in render_pages(site).items()
+              if path.startswith("papers/")}
+    assert len(papers) == len(site.papers) and any("pd-keywords" in t for t in papers.values())
+    for path, text in papers.items():
+        body = text.split("---\n", 2)[2]
+        lifted_page, lifted = lift_html(body)
+        known = headings_only(lifted_page, lifted)
+        assert known is not None, path
+        md = markdown_lib.Markdown(extensions=KNOWN_MARKDOWN[0],
+                                   extension_configs=KNOWN_MARKDOWN[1])
+        assert known[0] == md.convert(lifted_page), path
+        assert known[1] == md.toc_tokens, path
+    # A block Markdown would read (a paragraph, a first-level heading, a heading of more
+    # than words) is not known.
+    key = next(iter(lift_html(body)[1]))
+    for other in ("Some *text*", "# Title", "## Heading {#id}", "## A & B"):
+        assert headings_only(f"{key}\n\n{other}", {key: "<p>x</p>"}) is None, other
+
+
 def test_only_whole_elements_are_taken_past_markdown():
     from generator.mkdocs_plugin import lift_html, put_back
     page = ("# Title\n\n<div class=\"a\"><div>x</div></div>\n<p>y</p>\n\n"
