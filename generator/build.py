@@ -739,11 +739,12 @@ def _build_inputs(content: Path, config: Config, cache: Cache, *, site_dir: Path
     trusted = {path: row[0] for path, row in manifest.items()
                if on_disk.get(path) == (row[1], row[2])}
     # Feeds and data, and the search index, need only the tagged papers, not their related
-    # ones: they are made in other processes, one beside each stage of this one, so that the
-    # three share the two cores less: feeds while this one relates the papers, the search
-    # index while it renders the pages and runs MkDocs.
+    # ones: they are made in other processes from now on, beside this one's related papers,
+    # pages and MkDocs. The search index is the longest of all (Pagefind takes about 2 ms a
+    # paper), so it starts now too.
     feeds_job = Background(_kept, following_files, site, None if full else docs_dir, trusted)
-    search_job = None
+    search_job = Background(_kept, search.index, site, config.cache_dir / "search", full) \
+        if html else None
     try:
         with _stage(progress, "relate") as detail:
             version = related_version(config, taxonomy)
@@ -755,9 +756,6 @@ def _build_inputs(content: Path, config: Config, cache: Cache, *, site_dir: Path
             site = dataclasses.replace(site, related=related, by_authors=authors)
             shown = sum(len(r) for r in related.values())
             detail.append(f"{shown} related papers ({shown / max(len(related), 1):.1f} a paper)")
-        if html:
-            search_job = Background(_kept, search.index, site, config.cache_dir / "search",
-                                    full)
         _keep()
         with _stage(progress, "pages") as detail:
             # Each page goes to docs_dir as it is rendered, so that a full build does not hold

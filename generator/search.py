@@ -148,11 +148,15 @@ class _Service:
         try:
             self._process.stdin.write(base64.b64encode(message.encode("utf-8")) + b",")
             self._process.stdin.flush()
-            while b"," not in self._buffer:
-                chunk = os.read(self._process.stdout.fileno(), 1 << 16)
+            # An answer can be tens of megabytes (GetFiles): its chunks are joined once, and
+            # only each new chunk is looked through for the end.
+            chunks = [self._buffer]
+            while b"," not in chunks[-1]:
+                chunk = os.read(self._process.stdout.fileno(), 1 << 20)
                 if not chunk:
                     raise EOFError
-                self._buffer += chunk
+                chunks.append(chunk)
+            self._buffer = b"".join(chunks)
         except (OSError, EOFError) as exc:
             raise BuildError("Pagefind stopped while indexing",
                              fix="run the build again; if it stops again, check that "

@@ -469,21 +469,44 @@ class Tagger:
         self.used.update(keys)
         todo = {key: paper for key, paper in zip(keys, papers, strict=True)
                 if key not in self.known}
-        # A block at a time: the evidence and the probabilities of a block are dropped before
-        # the next is weighed (a paper's tags do not depend on the others').
-        pending = list(todo.items())
-        for start in range(0, len(pending), TAG_BLOCK):
-            block = pending[start:start + TAG_BLOCK]
-            for (key, _), (scored, _) in zip(
-                    block, self._scored_all([paper for _, paper in block]), strict=True):
-                self.known[key] = tuple(self.taxonomy.tags[index].id for index, _ in scored)
+        # A paper's tags do not depend on the others': many papers are weighed half here and
+        # half in a second process (the machine's other core).
+        pending = list(todo.values())
+        if pending and self._model_later:
+            raise ModelNeeded
+        helper = None
+        if len(pending) >= TWO_PROCESSES_FROM:
+            from generator.background import Background
+            helper = Background(self._tag_ids, pending[len(pending) // 2:])
+            pending = pending[:len(pending) // 2]
+        try:
+            found = self._tag_ids(pending)
+            if helper is not None:
+                found += helper.result()
+        finally:
+            if helper is not None:
+                helper.stop()
+        self.known.update(zip(todo, found, strict=True))
         return [p.with_tags((*p.tags, *self.known[key]))
                 for p, key in zip(papers, keys, strict=True)]
+
+    def _tag_ids(self, papers: list[Paper]) -> list[tuple[str, ...]]:
+        """The tags the taxonomy gives each paper (not those set by hand). A block at a time:
+        the evidence and the probabilities of a block are dropped before the next is
+        weighed."""
+        out = []
+        for start in range(0, len(papers), TAG_BLOCK):
+            out += [tuple(self.taxonomy.tags[index].id for index, _ in scored)
+                    for scored, _ in self._scored_all(papers[start:start + TAG_BLOCK])]
+        return out
 
 
 #: Papers weighed at once by ``Tagger.tag_all``: a block's evidence and probabilities take
 #: a few dozen MB; all 100,000 papers of a large archive at once took 1.6 GB more.
 TAG_BLOCK = 2000
+#: Papers to weigh from which ``Tagger.tag_all`` weighs half of them in a second process
+#: (forking it costs about what weighing a few hundred papers does).
+TWO_PROCESSES_FROM = 4000
 
 
 def fingerprint(paper: Paper) -> str:

@@ -197,6 +197,26 @@ def test_papers_known_by_the_print_of_their_files_get_their_own_tags():
     assert again.tag_all(archive.papers, archive.prints) == alone
 
 
+def test_many_papers_weighed_in_two_processes_get_the_tags_one_gives(monkeypatch):
+    """From TWO_PROCESSES_FROM papers to weigh, half are weighed in a second process: every
+    paper still gets the tags it gets when one process weighs them all, in its own place."""
+    from generator import tagging
+    papers = archive_store.load(ROOT / "content").papers
+    alone = Tagger(TAXONOMY).tag_all(papers)
+    assert len({p.tags for p in alone}) > 50
+    monkeypatch.setattr(tagging, "TWO_PROCESSES_FROM", 2)
+    forked = []
+    real = tagging.Tagger._tag_ids
+
+    def counted(self, some):
+        forked.append(len(some))
+        return real(self, some)
+
+    monkeypatch.setattr(tagging.Tagger, "_tag_ids", counted)
+    assert Tagger(TAXONOMY).tag_all(papers) == alone
+    assert forked == [len(papers) // 2]  # this process weighed half: the rest was forked
+
+
 def test_default_taxonomy_is_broad():
     ids = {t.id for t in TAXONOMY.tags}
     assert len(ids) >= 30
