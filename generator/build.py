@@ -35,6 +35,7 @@ from generator.errors import BuildError, DigestError, write_error
 from generator.files import (
     digest_code,
     digest_files,
+    link_or_copy,
     locked,
     read_folder,
     replace_bytes,
@@ -441,12 +442,7 @@ def _link_docs(docs_dir: Path, paths: list[str], target: Path) -> None:
     if target.exists() or target.is_symlink():
         shutil.rmtree(target) if target.is_dir() and not target.is_symlink() else target.unlink()
     for path in paths:
-        source, copy = docs_dir / path, target / path
-        copy.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            os.link(source, copy)
-        except OSError:
-            shutil.copyfile(source, copy)
+        link_or_copy(docs_dir / path, target / path)
 
 
 def _mkdocs_runs(docs_dir: Path, changed: list[str], cache: Path) -> list[Path]:
@@ -880,10 +876,8 @@ def _build_html(site: Site, config: Config, cache: Cache, *, site_dir: Path, str
             install = set(indexed.bundles) if not incremental else \
                 set(indexed.reindexed) | (damaged_bundles & set(indexed.bundles))
             bundle = search.bundle_files(config.cache_dir / "search", sorted(install))
-            for path, data in bundle.items():
-                target = stage.path / path
-                target.parent.mkdir(parents=True, exist_ok=True)
-                replace_bytes(target, data)
+            for path, source in bundle.items():
+                link_or_copy(source, stage.path / path)
             reused = [name for name in indexed.bundles if name not in indexed.reindexed]
             detail.append(f"indexed {', '.join(indexed.reindexed) or 'nothing'}, "
                           f"reused {', '.join(reused) or 'nothing'}")

@@ -11,6 +11,7 @@ import contextlib
 import functools
 import hashlib
 import os
+import shutil
 import tempfile
 import time
 from collections.abc import Iterator
@@ -110,6 +111,16 @@ def read_folder(folder: Path, pattern: str = "*") -> dict[str, bytes]:
     folder = Path(folder)
     return {p.relative_to(folder).as_posix(): p.read_bytes()
             for p in sorted(folder.rglob(pattern)) if p.is_file()}
+
+
+def link_or_copy(source: Path, target: Path) -> None:
+    """``target`` made a new name of ``source`` (a hard link, where the file system has them,
+    else a copy). Only for files nobody changes in place: every write here replaces a file."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        os.link(source, target)
+    except OSError:
+        shutil.copyfile(source, target)
 
 
 def digest_files(digest: hashlib._Hash, files: dict[str, bytes]) -> None:

@@ -258,11 +258,14 @@ def index(site: Site, cache: Path, full: bool = False) -> Indexed:
     return Indexed(bundles=tuple(by_bundle), reindexed=tuple(reindexed))
 
 
-def bundle_files(cache: Path, names) -> dict[str, bytes]:
-    """The files of the bundles ``names`` as the site holds them: path in the site -> bytes.
-    A bundle is installed only as its stamp says it was made (see ``_stamp_holds``)."""
+def bundle_files(cache: Path, names) -> dict[str, Path]:
+    """The files of the bundles ``names``: path in the site -> the file in ``cache``. A
+    bundle is installed only as its stamp says it was made (see ``_stamp_holds``); its files
+    there are only ever replaced whole, never changed in place, so the site may link them."""
     out = {}
     for name in names:
-        for path, data in _bundle_files(Path(cache) / name / "bundle").items():
-            out[f"{name}/{path}"] = data
+        folder = Path(cache) / name / "bundle"
+        for path in sorted(folder.rglob("*")) if folder.is_dir() else ():
+            if path.is_file():
+                out[f"{name}/{path.relative_to(folder).as_posix()}"] = path
     return out

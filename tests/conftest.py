@@ -56,8 +56,9 @@ class _QuietHandler(http.server.SimpleHTTPRequestHandler):
         pass
 
 
-def build_project(folder: Path, site_url: str, engine: str = "mkdocs"):
-    """`digest build --strict` in a project folder, as a user would run it there."""
+def build_project(folder: Path, site_url: str, engine: str = "mkdocs", full: bool = False):
+    """`digest build --strict` (``--full``) in a project folder, as a user would run it
+    there."""
     import os
 
     from generator.build import build
@@ -66,7 +67,8 @@ def build_project(folder: Path, site_url: str, engine: str = "mkdocs"):
     os.chdir(folder)
     try:
         return build(folder / "content", config_file=folder / "mkdocs.yml",
-                     out=folder / "site", site_url=site_url, strict=True, engine=engine)
+                     out=folder / "site", site_url=site_url, strict=True, engine=engine,
+                     full=full)
     finally:
         os.chdir(previous)
 

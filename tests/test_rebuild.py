@@ -304,6 +304,26 @@ def test_a_damaged_cache_or_site_is_rebuilt_to_a_full_build(built, tmp_path, dam
     assert build_project(project, URL).site is None
 
 
+def test_search_files_changed_in_place_in_the_site_are_made_again(built, tmp_path):
+    """The site's search files are other names of the search cache's (hard links): a file
+    written over in place in the site changes the cache's too. The bundle's stamp then does
+    not hold, so the next build indexes that bundle again and the site is a full build's."""
+    project = tmp_path / "project"
+    shutil.copytree(built[0], project, symlinks=True)
+    build_project(project, URL, full=True)  # the copy's own links between site and cache
+    fragment = sorted((project / "site").glob(f"{YEAR}/fragment/*"))[0]
+    cached = project / CACHE / "search" / YEAR / "bundle" / "fragment" / fragment.name
+    assert fragment.stat().st_ino == cached.stat().st_ino
+    _truncate(fragment)
+    assert cached.read_bytes() == fragment.read_bytes() != built[1][
+        fragment.relative_to(project / "site").as_posix()]
+    result = build_project(project, URL)
+    assert YEAR in result.reindexed
+    rebuilt = snapshot(project / "site")
+    assert sorted(rebuilt) == sorted(built[1])
+    assert [path for path in built[1] if rebuilt[path] != built[1][path]] == []
+
+
 def test_a_build_leaves_the_garbage_collector_as_it_found_it(tmp_path):
     """The collector rests while a build loads and relates the archive, and what is alive
     then is frozen out of its sight: after the build (even a failed one) all is handed back."""
