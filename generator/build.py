@@ -2,8 +2,9 @@
 
 Stages, in order (each needs the one before): load the archive and taxonomy -> tag papers ->
 relate them -> render the pages -> write docs_dir -> MkDocs builds the HTML -> the search
-bundles are copied into the site. Feeds and the search index are made in two other processes
-(``background``) while the pages are rendered and MkDocs runs (the machine's second core); the
+bundles are linked into the site. Feeds and the search index are made in two other processes
+(``background``) once the papers are tagged, while they are related, the pages rendered and
+MkDocs runs (the machine's second core); the
 feeds must be in docs_dir before MkDocs starts, and the search bundles copied after it: a full
 MkDocs build empties the site folder first. MkDocs and the search stage write a stage beside
 the site, swapped in whole at the end (``sitedir``).
