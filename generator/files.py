@@ -105,12 +105,17 @@ def sync_folder(folder: Path, files: dict[str, bytes],
     return written, removed
 
 
-def read_folder(folder: Path, pattern: str = "*") -> dict[str, bytes]:
-    """Every file under ``folder`` whose name matches ``pattern``, by relative POSIX path;
-    nothing if the folder is missing."""
+def folder_files(folder: Path, pattern: str = "*") -> dict[str, Path]:
+    """Every file under ``folder`` whose name matches ``pattern``, by relative POSIX path, in
+    path order; nothing if the folder is missing."""
     folder = Path(folder)
-    return {p.relative_to(folder).as_posix(): p.read_bytes()
+    return {p.relative_to(folder).as_posix(): p
             for p in sorted(folder.rglob(pattern)) if p.is_file()}
+
+
+def read_folder(folder: Path, pattern: str = "*") -> dict[str, bytes]:
+    """The bytes of ``folder_files``."""
+    return {path: file.read_bytes() for path, file in folder_files(folder, pattern).items()}
 
 
 def link_or_copy(source: Path, target: Path) -> None:

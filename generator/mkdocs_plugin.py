@@ -113,8 +113,7 @@ def headings_only(markdown: str, lifted: dict[str, str]) -> tuple[str, list[dict
         if heading is None:
             return None
         level, text = len(heading.group(1)), heading.group(2)
-        anchor = unique(slugify(text, "-"), used, counters)
-        used.add(anchor)
+        anchor = unique(slugify(text, "-"), used, counters)  # (and adds it to ``used``)
         html.append(f'<h{level} id="{anchor}">{text}</h{level}>')
         tokens.append({"level": level, "id": anchor, "name": text, "html": text,
                        "data-toc-label": ""})
@@ -159,11 +158,15 @@ def unused_theme_file(path: str) -> bool:
 
 class Plugin(BasePlugin):
     _lifted: dict[str, str] = {}
+    #: Whether the config's Markdown settings are ``KNOWN_MARKDOWN`` (see ``headings_only``).
+    _known_markdown = False
 
     def on_config(self, config):
         own = [str(p) for p in config.extra_css]
         theirs = [p for p in theme_stylesheets(config.theme.dirs) if p not in own]
         config.extra_css[:0] = theirs
+        self._known_markdown = [config.markdown_extensions, config.mdx_configs] == list(
+            KNOWN_MARKDOWN)
         return config
 
     def on_files(self, files, config):
@@ -179,8 +182,8 @@ class Plugin(BasePlugin):
 
     def on_page_markdown(self, markdown: str, page, config, files) -> str:
         markdown, self._lifted = lift_html(markdown)
-        known = headings_only(markdown, self._lifted) if self._lifted and (
-            [config.markdown_extensions, config.mdx_configs] == list(KNOWN_MARKDOWN)) else None
+        known = headings_only(markdown, self._lifted) \
+            if self._lifted and self._known_markdown else None
         if known is not None:
             # Most pages (every paper's): Markdown would only wrap the placeholders and make
             # the headings, so that is done here, and MkDocs' render is this page's.

@@ -37,7 +37,7 @@ from pathlib import Path
 
 from generator.background import die_with_parent
 from generator.errors import BuildError
-from generator.files import digest_files, read_folder, replace_bytes
+from generator.files import digest_files, folder_files, read_folder, replace_bytes
 from generator.layout import Site, short_date, url_of
 from generator.records import Paper
 
@@ -262,10 +262,5 @@ def bundle_files(cache: Path, names) -> dict[str, Path]:
     """The files of the bundles ``names``: path in the site -> the file in ``cache``. A
     bundle is installed only as its stamp says it was made (see ``_stamp_holds``); its files
     there are only ever replaced whole, never changed in place, so the site may link them."""
-    out = {}
-    for name in names:
-        folder = Path(cache) / name / "bundle"
-        for path in sorted(folder.rglob("*")) if folder.is_dir() else ():
-            if path.is_file():
-                out[f"{name}/{path.relative_to(folder).as_posix()}"] = path
-    return out
+    return {f"{name}/{path}": file for name in names
+            for path, file in folder_files(Path(cache) / name / "bundle").items()}

@@ -207,7 +207,7 @@ def test_pages_taken_past_markdown_are_the_bytes_markdown_makes(tmp_path, monkey
     assert [p for p in sites[0] if sites[0][p] != sites[1][p]] == []
 
 
-def test_a_paper_page_is_made_without_markdown_as_markdown_makes_it(labelled):
+def test_a_paper_page_is_made_without_markdown_as_markdown_makes_it(labelled, tmp_path):
     """Past the lifted HTML, a paper page is only headings: the plugin makes its HTML and its
     table of contents itself (``headings_only``), as Python-Markdown would. On the labelled
     papers (keywords, summaries, links and all)."""
@@ -232,6 +232,13 @@ def test_a_paper_page_is_made_without_markdown_as_markdown_makes_it(labelled):
                                    extension_configs=KNOWN_MARKDOWN[1])
         assert known[0] == md.convert(lifted_page), path
         assert known[1] == md.toc_tokens, path
+    # The project's own config is one whose Markdown settings the plugin knows.
+    from mkdocs.config import load_config as mkdocs_config
+
+    from generator.mkdocs_plugin import Plugin
+    plugin = Plugin()
+    plugin.on_config(mkdocs_config(config_file=str(ROOT / "mkdocs.yml"), docs_dir=str(tmp_path)))
+    assert plugin._known_markdown
     # A block Markdown would read (a paragraph, a first-level heading, a heading of more
     # than words) is not known.
     key = next(iter(lift_html(body)[1]))
